@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is what they call.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export MAPWH_HOME ?= $(CURDIR)/var
+
+.PHONY: install run test lock sample bench clean
+
+$(BIN)/uv:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q uv
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+lock: | $(BIN)/uv
+	$(BIN)/uv pip compile requirements.in -p 3.11 -o requirements.lock
+
+run: install
+	bin/run-sample
+
+test: install
+	bin/run-tests
+
+bench: install
+	$(BIN)/python -m warehouse.bench
+
+clean:
+	rm -rf var .pytest_cache

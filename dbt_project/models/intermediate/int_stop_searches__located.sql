@@ -1,0 +1,56 @@
+with
+
+stop_searches as (
+
+    select * from {{ ref('int_stop_searches__harmonised') }}
+
+),
+
+boundaries as (
+
+    select * from {{ ref('int_london_boundaries__named') }}
+    where borough_code is not null
+
+),
+
+points as (
+
+    select
+        stop_id,
+        ST_Point(longitude, latitude) as point  -- x = longitude, y = latitude
+    from stop_searches
+    where longitude is not null
+      and latitude is not null
+
+),
+
+-- a point on a shared border, or under overlapping polygons, could match
+-- twice: keep one borough per stop (lowest code) so a stop is counted once
+points_in_boroughs as (
+
+    select
+        points.stop_id,
+        boundaries.borough_code,
+        boundaries.borough_name
+    from points
+    inner join boundaries
+        on ST_Intersects(boundaries.geometry, points.point)
+    qualify row_number() over (
+        partition by points.stop_id order by boundaries.borough_code
+    ) = 1
+
+),
+
+final as (
+
+    select
+        stop_searches.*,
+        points_in_boroughs.borough_code,
+        coalesce(points_in_boroughs.borough_name, 'Unknown') as borough
+    from stop_searches
+    left join points_in_boroughs
+        on stop_searches.stop_id = points_in_boroughs.stop_id
+
+)
+
+select * from final

@@ -1,0 +1,44 @@
+with
+
+stop_searches as (
+
+    select * from {{ ref('int_stop_searches__located') }}
+
+),
+
+-- each stop counted once under each basis of ethnicity
+by_basis as (
+
+    select *, 'self_defined' as ethnicity_basis, self_defined_ethnic_group as ethnic_group
+    from stop_searches
+    union all
+    select *, 'officer_defined' as ethnicity_basis, officer_defined_ethnic_group as ethnic_group
+    from stop_searches
+
+),
+
+aggregated as (
+
+    select
+        "month",
+        borough,
+        ethnicity_basis,
+        ethnic_group,
+        count(*) as searches,
+        count(*) filter (where outcome_category = 'Arrest') as arrests,
+        count(*) filter (where outcome_category = 'No further action') as no_further_action,
+        count(*) filter (where is_outcome_linked_to_object) as linked_outcomes,
+        count(*) filter (where is_more_than_outer_clothing_removed) as more_than_outer_clothing,
+        count(*) filter (where object_of_search = 'Controlled drugs') as drug_searches
+    from by_basis
+    group by all
+
+),
+
+final as (
+
+    select * from aggregated
+
+)
+
+select * from final

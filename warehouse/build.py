@@ -1,0 +1,247 @@
+"""Build a new warehouse file, check it, and publish it by atomic swap.
+
+Readers (analysts, BI tools, `mapwh status`) only ever open
+`MAPWH_HOME/warehouse.duckdb`; nothing writes to it in place. A build:
+
+1. `prepare` creates `build/warehouse-<id>.duckdb`, copies the validated zone
+   into its `raw` schema (an empty table for a source never loaded) and the
+   raw-zone manifest and gate history into `audit`;
+2. `run_dbt` runs one `dbt build` (models, seeds, data and unit tests) on it;
+3. `gate_marts` validates every mart with its Great Expectations suite;
+4. `publish` renames the file over `warehouse.duckdb` (POSIX rename is
+   atomic: a reader sees the old file or the new one, never half of either).
+
+If dbt or a gate fails, the new file moves to `quarantine/builds/` with the
+report and the published warehouse stays as it was. Builds are the only
+DuckDB writer; the Airflow pool `duckdb_writer` (one slot) serialises them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ingest.raw_zone import append_jsonl, read_jsonl
+from warehouse import gates, validated
+from warehouse.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
+from warehouse.schemas import RAW_TABLES, create_table_sql
+
+log = logging.getLogger(__name__)
+
+SOURCE_TABLES = ("police_uk_stop_searches", "census_population", "london_boundaries")
+MART_SCHEMA = "marts"
+
+
+class BuildFailed(Exception):
+    pass
+
+
+def ensure_duckdb_extensions(settings: Settings) -> Path:
+    """Lay out the spatial extension shipped in its PyPI wheel where DuckDB looks for it.
+
+    DuckDB cannot download extensions here, but `INSTALL spatial` is a no-op
+    and `LOAD spatial` works when the file sits at
+    `<extension_directory>/v<version>/<platform>/spatial.duckdb_extension`.
+    """
+    import duckdb_extension_spatial
+
+    shipped = next(Path(duckdb_extension_spatial.__file__).parent.glob("extensions/*/spatial.duckdb_extension"))
+    con = duckdb.connect()
+    try:
+        platform = con.execute("pragma platform").fetchone()[0]
+    finally:
+        con.close()
+    target = settings.duckdb_extension_dir / f"v{duckdb.__version__}" / platform / "spatial.duckdb_extension"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        tmp = target.with_name(".spatial.tmp")
+        shutil.copyfile(shipped, tmp)
+        os.replace(tmp, target)
+    return settings.duckdb_extension_dir
+
+
+def new_build_path(settings: Settings) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    return settings.build_dir / f"warehouse-{stamp}.duckdb"
+
+
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    con.register("frame", frame)
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    con.execute(f"insert into {table} ({cols}) select {cols} from frame")
+    con.unregister("frame")
+
+
+def prepare(settings: Settings) -> Path:
+    """Create a new warehouse file holding the validated zone in schema `raw`."""
+    path = new_build_path(settings)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("create schema raw")
+        con.execute("create schema audit")
+        for table in SOURCE_TABLES:
+            con.execute(create_table_sql("raw", table))
+            files = validated.parquet_files(settings.validated_dir, table)
+            if files:
+                cols = ", ".join(f'"{c}"' for c in RAW_TABLES[table])
+                con.execute(f"insert into raw.{table} select {cols} from read_parquet({_sql_list(files)})")
+        con.execute(create_table_sql("raw", "loaded_batches"))
+        batches = pd.DataFrame(
+            [
+                {c: b.get(c) for c in RAW_TABLES["loaded_batches"]}
+                for table in SOURCE_TABLES
+                for b in validated.all_current(settings.validated_dir, table)
+            ],
+            columns=list(RAW_TABLES["loaded_batches"]),
+        )
+        _insert_frame(con, "raw.loaded_batches", batches)
+        con.execute(
+            "create table audit.raw_responses (source varchar, period varchar, url varchar, sha256 varchar,"
+            " bytes bigint, records bigint, fetched_at timestamptz, status varchar, path varchar,"
+            " batch_id varchar, detail varchar)"
+        )
+        manifest = pd.DataFrame(read_jsonl(settings.manifest_path))
+        if not manifest.empty:
+            _insert_frame(con, "audit.raw_responses", manifest.reindex(columns=[
+                "source", "period", "url", "sha256", "bytes", "records", "fetched_at", "status", "path", "batch_id", "detail",
+            ]))
+        con.execute(
+            "create table audit.gate_results (gate varchar, target varchar, batch_id varchar, success boolean,"
+            " evaluated integer, failures varchar[], warnings varchar[], report_path varchar, evaluated_at timestamptz)"
+        )
+        results = pd.DataFrame(read_jsonl(settings.audit_dir / "gate_results.jsonl"))
+        if not results.empty:
+            _insert_frame(con, "audit.gate_results", results)
+        counts = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in SOURCE_TABLES}
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    log.info("prepared build %s with %s", path.name, ", ".join(f"{t}={n}" for t, n in counts.items()))
+    return path
+
+
+def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) -> None:
+    """One `dbt build` on the new file, in-process (dbtRunner)."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ["MAPWH_DBT_DB_PATH"] = str(db_path)
+    os.environ["MAPWH_DUCKDB_EXT_DIR"] = str(ensure_duckdb_extensions(settings))
+    dbt_dir = settings.home / "dbt"
+    try:
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir", str(DBT_PROJECT_DIR),
+                "--profiles-dir", str(DBT_PROJECT_DIR),
+                "--target-path", str(dbt_dir / "target"),
+                "--log-path", str(dbt_dir / "logs"),
+                "--no-use-colors",
+                *args,
+            ]
+        )
+    finally:
+        _release_dbt_duckdb()
+    if not result.success:
+        failed = []
+        for node in getattr(result.result, "results", None) or []:
+            if str(node.status) in ("error", "fail"):
+                failed.append(f"{node.node.unique_id}: {node.status} {node.message or ''}".strip())
+        detail = "\n  ".join(failed) or str(result.exception)
+        raise BuildFailed(f"dbt build failed on {db_path.name}:\n  {detail}")
+
+
+def _release_dbt_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in-process after a run.
+
+    dbt-duckdb caches one environment per process (a class attribute); while
+    it lives, the build file cannot be opened read-only by the mart gates or
+    renamed safely. No public API closes it, hence the private attribute.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            env.close()
+            DuckDBConnectionManager._ENV = None
+
+
+def mart_gates() -> list[str]:
+    return sorted(p.stem for p in EXPECTATIONS_DIR.glob("mart_*.json"))
+
+
+def read_table(db_path: Path, table: str) -> pd.DataFrame:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(f"select * from {table}").df()
+    finally:
+        con.close()
+
+
+def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
+    """Validate every mart; any failure raises GateFailed after all were checked."""
+    results = []
+    for gate in mart_gates():
+        table = f"{MART_SCHEMA}.{gate.removeprefix('mart_')}"
+        frame = read_table(db_path, table)
+        results.append(gates.validate(settings, gate, frame, target=f"{table} in {db_path.name}", batch_id=db_path.stem))
+    failed = [r for r in results if not r.success]
+    if failed:
+        raise gates.GateFailed(failed[0]) if len(failed) == 1 else BuildFailed(
+            "\n".join(r.summary() for r in failed)
+        )
+    return results
+
+
+def quarantine_build(settings: Settings, db_path: Path, reason: str) -> Path:
+    target = settings.quarantine_dir / "builds" / db_path.stem
+    target.mkdir(parents=True, exist_ok=True)
+    if db_path.exists():
+        os.replace(db_path, target / db_path.name)
+    (target / "reason.txt").write_text(reason + "\n")
+    log.error("build %s quarantined in %s", db_path.name, target)
+    return target
+
+
+def publish(settings: Settings, db_path: Path) -> Path:
+    """Atomically make the checked build the served warehouse."""
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    wal = db_path.with_name(db_path.name + ".wal")
+    if wal.exists():
+        raise BuildFailed(f"{db_path.name} still has a write-ahead log after checkpoint; not publishing")
+    os.replace(db_path, settings.warehouse_path)
+    record = {"published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "build": db_path.name}
+    append_jsonl(settings.audit_dir / "publications.jsonl", record)
+    log.info("published %s as %s", db_path.name, settings.warehouse_path)
+    return settings.warehouse_path
+
+
+def build_and_publish(settings: Settings) -> Path:
+    """The whole build in one call (used by tests and benchmarks; the DAG runs the steps as tasks)."""
+    path = prepare(settings)
+    try:
+        run_dbt(settings, path)
+        gate_marts(settings, path)
+    except (BuildFailed, gates.GateFailed) as exc:
+        quarantine_build(settings, path, str(exc))
+        raise
+    return publish(settings, path)

@@ -1,0 +1,94 @@
+"""The validated zone: batches that passed their gate, ready for the next build.
+
+Layout: `validated/<table>/<period>/<sha256>.parquet` holds a batch's parsed
+rows, and `validated/<table>/<period>/current.json` names the batch that
+serves that period. Replacing `current.json` (an atomic rename) is the single
+commit point of a load, so loading a period again replaces it and never
+duplicates it, and a crash half way leaves the previous batch serving.
+Superseded Parquet files are kept (nothing is lost); the raw zone keeps the
+bytes they came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from warehouse.schemas import RAW_TABLES
+
+
+def period_dir(validated_dir: Path, table: str, period: str) -> Path:
+    return validated_dir / table / period
+
+
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".current-")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(payload, fh, indent=1, sort_keys=True, default=str)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
+    """Write rows with the exact column types of `raw.<table>` (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    casts = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in RAW_TABLES[table].items())
+    tmp = path.with_name(f".{path.name}.tmp")
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.register("frame", frame)
+        con.execute(f"copy (select {casts} from frame) to '{tmp}' (format parquet, compression zstd)")
+    finally:
+        con.close()
+    os.replace(tmp, path)
+
+
+def commit(validated_dir: Path, table: str, period: str, frame: pd.DataFrame | None, meta: dict) -> dict:
+    """Make `frame` the batch serving (table, period). `frame=None` records an empty batch."""
+    target = period_dir(validated_dir, table, period)
+    current = dict(meta)
+    if frame is not None:
+        parquet = target / f"{meta['sha256']}.parquet"
+        write_parquet(frame, table, parquet)
+        current["file"] = parquet.name
+        current["rows"] = int(len(frame))
+    else:
+        current["file"] = None
+        current["rows"] = 0
+    current["table_name"] = table
+    current["period"] = period
+    _write_json_atomic(target / "current.json", current)
+    return current
+
+
+def current(validated_dir: Path, table: str, period: str) -> dict | None:
+    path = period_dir(validated_dir, table, period) / "current.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def all_current(validated_dir: Path, table: str | None = None) -> list[dict]:
+    """Every serving batch, ordered by table then period."""
+    tables = [table] if table else sorted(p.name for p in validated_dir.glob("*") if p.is_dir())
+    found = []
+    for name in tables:
+        for path in sorted((validated_dir / name).glob("*/current.json")):
+            found.append(json.loads(path.read_text()))
+    return found
+
+
+def parquet_files(validated_dir: Path, table: str) -> list[Path]:
+    return [
+        period_dir(validated_dir, table, c["period"]) / c["file"]
+        for c in all_current(validated_dir, table)
+        if c.get("file")
+    ]
