@@ -52,13 +52,15 @@ def stop_search():
     @task
     def land(decision: dict) -> dict:
         """Fetch the month and land its bytes, unchanged, in the raw zone."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from warehouse.config import get_settings
-        from warehouse.loads import BatchRejected, land_stop_search_month
+        from warehouse.loads import BatchRejected, NotPublished, land_stop_search_month
 
         try:
             return land_stop_search_month(get_settings(), decision)
+        except NotPublished as exc:
+            raise AirflowSkipException(str(exc)) from exc
         except BatchRejected as exc:
             raise AirflowFailException(str(exc)) from exc
 

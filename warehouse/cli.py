@@ -193,21 +193,27 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     now = datetime.now(timezone.utc)
-    _say(f"MAPWH_HOME {settings.home}")
-    if settings.warehouse_path.exists():
-        published = datetime.fromtimestamp(settings.warehouse_path.stat().st_mtime, timezone.utc)
-        _say(f"warehouse  {settings.warehouse_path} (published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago)")
-    else:
-        _say("warehouse  not built yet (run `mapwh run`)")
-
     gate_rows = read_jsonl(settings.audit_dir / "gate_results.jsonl")
     last_gate: dict[str, dict] = {}
     for row in gate_rows:
         last_gate[row["batch_id"]] = row
     current = validated.all_current(settings.validated_dir)
     if args.json:
-        print(json.dumps({"loaded": current, "gates": gate_rows}, indent=1, default=str))
+        published = (
+            datetime.fromtimestamp(settings.warehouse_path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+            if settings.warehouse_path.exists()
+            else None
+        )
+        print(json.dumps({"warehouse": str(settings.warehouse_path), "published_at": published,
+                          "loaded": current, "gates": gate_rows}, indent=1, default=str))
         return 0
+
+    _say(f"MAPWH_HOME {settings.home}")
+    if settings.warehouse_path.exists():
+        published = datetime.fromtimestamp(settings.warehouse_path.stat().st_mtime, timezone.utc)
+        _say(f"warehouse  {settings.warehouse_path} (published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago)")
+    else:
+        _say("warehouse  not built yet (run `mapwh run`)")
 
     _say("\nloaded (serving batch per source and period):")
     _say(f"  {'table':<26} {'period':<8} {'status':<7} {'rows':>8}  {'sha256':<12}  {'loaded at (UTC)':<20} gate")

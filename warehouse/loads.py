@@ -39,6 +39,10 @@ class BatchRejected(SourceError):
     """The bytes arrived but are not the source's format; they are quarantined."""
 
 
+class NotPublished(SourceError):
+    """The period is not (yet) published anywhere configured: nothing to load."""
+
+
 # --------------------------------------------------------------------------- helpers
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -145,8 +149,10 @@ def plan_stop_search_month(settings: Settings, month: str) -> dict:
     )
     if month in months:
         return {"month": month, "published": True, "via": "api", "location": police_uk.month_url(settings, month)}
-    for location in police_uk.archive_candidates(settings, month):
-        return {"month": month, "published": True, "via": "archive", "location": location}
+    candidates = police_uk.archive_candidates(settings, month)
+    if candidates:
+        # Remote candidates are only known to exist once fetched: land() tries them in order.
+        return {"month": month, "published": True, "via": "archive", "locations": candidates, "api_latest": months[-1] if months else "none"}
     latest = months[-1] if months else "none"
     log.warning(
         "police.uk: %s not published for force %s (API latest %s; no archive file configured)",
@@ -168,9 +174,12 @@ def land_stop_search_month(settings: Settings, plan: dict) -> dict:
                 raise SourceFormatError(f"police.uk stops-force {month}: expected a JSON array")
             return len(data)
     else:
-        fetched = police_uk.fetch_archive(settings, plan["location"])
-        if fetched.status == 404:
-            raise SourceError(f"police.uk archive {month}: not found at {plan['location']}")
+        for location in plan["locations"]:
+            fetched = police_uk.fetch_archive(settings, location)
+            if fetched.status != 404:
+                break
+        else:
+            raise NotPublished(f"police.uk {month}: not in the API (latest {plan['api_latest']}) nor at {', '.join(plan['locations'])}")
         extension = "csv"
 
         def count(content: bytes) -> int:

@@ -1,0 +1,91 @@
+"""warehouse/build.py: never-loaded sources build empty marts; a failed mart gate
+quarantines the build and leaves the published warehouse serving; publishing is
+an atomic swap that never blocks or breaks a reader."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from warehouse import build
+from warehouse.config import get_settings
+from warehouse.gates import GateFailed
+
+MARTS = ("fct_stop_search", "stop_search_monthly", "stop_search_disproportionality")
+
+
+@pytest.fixture(scope="module")
+def empty_build(tmp_path_factory):
+    """One real dbt build with nothing loaded (shared: a dbt build takes ~15 s)."""
+    home = tmp_path_factory.mktemp("build")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MAPWH_HOME", str(home))
+    settings = get_settings()
+    path = build.prepare(settings)
+    build.run_dbt(settings, path)
+    yield settings, path
+    mp.undo()
+
+
+def test_marts_of_never_loaded_sources_are_empty_not_failed(empty_build):
+    settings, path = empty_build
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for mart in MARTS:
+            assert con.execute(f"select count(*) from marts.{mart}").fetchone() == (0,)
+        # the contracted columns are there for BI tools even when empty
+        cols = [r[0] for r in con.execute("describe marts.stop_search_monthly").fetchall()]
+    finally:
+        con.close()
+    assert cols == ["month", "borough", "ethnicity_basis", "ethnic_group", "searches", "arrests",
+                    "no_further_action", "linked_outcomes", "more_than_outer_clothing", "drug_searches"]
+    assert all(r.success for r in build.gate_marts(settings, path))
+
+
+def test_failed_mart_gate_quarantines_and_published_stays(empty_build, monkeypatch, tmp_path):
+    settings, path = empty_build
+    monkeypatch.setenv("MAPWH_HOME", str(settings.home))
+    # Publish a copy of the good build, then break a mart in another copy.
+    good = tmp_path / "good.duckdb"
+    bad = settings.build_dir / "warehouse-bad.duckdb"
+    good.write_bytes(path.read_bytes())
+    bad.write_bytes(path.read_bytes())
+    build.publish(settings, good)
+    published = settings.warehouse_path.read_bytes()
+
+    con = duckdb.connect(str(bad))
+    con.execute(
+        "insert into marts.stop_search_monthly values (date '2024-09-01', 'Camden', 'self_defined', 'Black', 5, -1, 0, 0, 0, 0)"
+    )
+    con.close()
+    with pytest.raises(GateFailed, match="arrests") as failure:
+        build.gate_marts(settings, bad)
+    build.quarantine_build(settings, bad, str(failure.value))
+
+    assert not bad.exists()
+    assert (settings.quarantine_dir / "builds" / "warehouse-bad" / "warehouse-bad.duckdb").exists()
+    assert "arrests" in (settings.quarantine_dir / "builds" / "warehouse-bad" / "reason.txt").read_text()
+    assert settings.warehouse_path.read_bytes() == published
+
+
+def test_publish_is_an_atomic_swap_readers_keep_their_snapshot(empty_build, monkeypatch, tmp_path):
+    settings, path = empty_build
+    first, second = tmp_path / "first.duckdb", tmp_path / "second.duckdb"
+    first.write_bytes(path.read_bytes())
+    second.write_bytes(path.read_bytes())
+    con = duckdb.connect(str(second))
+    con.execute("create table audit.marker as select 'second' as build")
+    con.close()
+
+    build.publish(settings, first)
+    reader = duckdb.connect(str(settings.warehouse_path), read_only=True)  # an analyst's open session
+    build.publish(settings, second)  # not blocked by the reader
+    try:
+        assert reader.execute("select count(*) from information_schema.tables where table_name = 'marker'").fetchone() == (0,)
+    finally:
+        reader.close()
+    fresh = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        assert fresh.execute("select build from audit.marker").fetchone() == ("second",)
+    finally:
+        fresh.close()
