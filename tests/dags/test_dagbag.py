@@ -28,7 +28,7 @@ for dag_id, dag in bag.dags.items():
     if dag_id == "stop_search":
         import pendulum
         info = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=__import__("airflow.timetables.base", fromlist=["TimeRestriction"]).TimeRestriction(earliest=pendulum.datetime(2024, 9, 1, tz="Europe/London"), latest=None, catchup=True))
-        intervals = [str(info.data_interval.start), str(info.data_interval.end)]
+        intervals = [str(pendulum.instance(d).in_timezone("Europe/London")) for d in (info.data_interval.start, info.data_interval.end)]
     out["dags"][dag_id] = {
         "tags": sorted(dag.tags),
         "doc_md": bool(dag.doc_md),
