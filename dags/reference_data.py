@@ -15,15 +15,18 @@ from airflow.sdk import dag, task
 from warehouse.orchestration import BOUNDARIES_ASSET, CENSUS_ASSET, DEFAULT_ARGS, TIMEZONE
 
 
-def _fail_on_gate(load) -> dict:
+def _load(source: str) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
+    from warehouse import loads
     from warehouse.config import get_settings
     from warehouse.gates import GateFailed
     from warehouse.loads import BatchRejected
+    from warehouse.orchestration import skip_unless_selected
 
+    skip_unless_selected(source)
     try:
-        return load(get_settings())
+        return getattr(loads, f"load_{source}")(get_settings())
     except (GateFailed, BatchRejected) as exc:
         raise AirflowFailException(str(exc)) from exc
 
@@ -40,15 +43,11 @@ def _fail_on_gate(load) -> dict:
 def reference_data():
     @task(outlets=[CENSUS_ASSET])
     def census_population() -> dict:
-        from warehouse.loads import load_census_population
-
-        return _fail_on_gate(load_census_population)
+        return _load("census_population")
 
     @task(outlets=[BOUNDARIES_ASSET])
     def london_boundaries() -> dict:
-        from warehouse.loads import load_london_boundaries
-
-        return _fail_on_gate(load_london_boundaries)
+        return _load("london_boundaries")
 
     census_population()
     london_boundaries()

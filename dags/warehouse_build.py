@@ -18,6 +18,9 @@ from warehouse.orchestration import (
     BOUNDARIES_ASSET,
     CENSUS_ASSET,
     DEFAULT_ARGS,
+    PAS_DASHBOARD_ASSET,
+    PAS_MICRODATA_ASSET,
+    PAS_NEIGHBOURHOOD_ASSET,
     STOP_SEARCH_ASSET,
     TIMEZONE,
     WAREHOUSE_ASSET,
@@ -44,7 +47,14 @@ def _quarantine_on_failure(step, path: str) -> None:
 
 @dag(
     dag_id="warehouse_build",
-    schedule=(STOP_SEARCH_ASSET | CENSUS_ASSET | BOUNDARIES_ASSET),
+    schedule=(
+        STOP_SEARCH_ASSET
+        | CENSUS_ASSET
+        | BOUNDARIES_ASSET
+        | PAS_DASHBOARD_ASSET
+        | PAS_NEIGHBOURHOOD_ASSET
+        | PAS_MICRODATA_ASSET
+    ),
     start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,

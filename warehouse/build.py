@@ -35,7 +35,14 @@ from warehouse.schemas import RAW_TABLES, create_table_sql
 
 log = logging.getLogger(__name__)
 
-SOURCE_TABLES = ("police_uk_stop_searches", "census_population", "london_boundaries")
+SOURCE_TABLES = (
+    "police_uk_stop_searches",
+    "census_population",
+    "london_boundaries",
+    "pas_dashboard",
+    "pas_neighbourhood",
+    "pas_microdata",
+)
 MART_SCHEMA = "marts"
 
 

@@ -133,10 +133,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 else:
                     loaded_something = True
                 _say(f"    {_describe_period(settings, 'police_uk_stop_searches', month)}")
-        if {"census_population", "london_boundaries"} & set(sources):
-            state = _run_dag(dags["reference_data"], "reference_data")
+        for dag_id, members in (("reference_data", SOURCE_GROUPS["reference"]), ("pas", SOURCE_GROUPS["pas"])):
+            chosen = [s for s in members if s in sources]
+            if not chosen:
+                continue
+            state = _run_dag(dags[dag_id], f"{dag_id} ({', '.join(chosen)})", run_conf={"sources": chosen})
             if state != "success":
-                failures.append("reference_data")
+                failures.append(dag_id)
             else:
                 loaded_something = True
         # In a deployed Airflow the build runs when a source Asset is updated,
@@ -183,6 +186,13 @@ def _start_sample_mirror(settings):
     os.environ["POLICE_UK_ARCHIVE_URL"] = ",".join(server.url_for(p.relative_to(out).as_posix()) for p in archive)
     os.environ["CENSUS_POPULATION_URL"] = server.url_for("census/census_2021_ethnic_group_8_categories_utla.csv")
     os.environ["LONDON_BOUNDARIES_URL"] = server.url_for("geo/london_boroughs.geojson")
+    pas_dir = out / "pas"
+    if pas_dir.exists():
+        os.environ["PAS_DASHBOARD_URL"] = server.url_for("pas/PAS_T&Cdashboard_to Q3 23-24.xlsx")
+        os.environ["PAS_NEIGHBOURHOOD_URL"] = server.url_for("pas/neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv")
+        os.environ["PAS_MICRODATA_URL"] = ",".join(
+            server.url_for(p.relative_to(out).as_posix()) for p in sorted((pas_dir / "microdata").glob("*.csv"))
+        )
     return server
 
 

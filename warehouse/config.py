@@ -30,12 +30,24 @@ SOURCE_URL_DEFAULTS: dict[str, str] = {
     "LONDON_BOUNDARIES_URL": (
         "https://raw.githubusercontent.com/radoi90/housequest-data/master/london_boroughs.geojson"
     ),
+    # MOPAC surveys on the London Datastore: the dashboard workbook (or CSV
+    # exports of its sheets) and the neighbourhood indicators by ethnic group.
+    "PAS_DASHBOARD_URL": (
+        "https://data.london.gov.uk/download/mopac-surveys/PAS_T%26Cdashboard_to%20Q3%2023-24.xlsx"
+    ),
+    "PAS_NEIGHBOURHOOD_URL": (
+        "https://data.london.gov.uk/download/mopac-surveys/"
+        "neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv"
+    ),
+    # Respondent-level PAS is released to researchers, not published: no default.
+    "PAS_MICRODATA_URL": "",
 }
 
 # Logical source names accepted by `mapwh run --sources`.
-SOURCES = ("stop_search", "census_population", "london_boundaries")
+SOURCES = ("stop_search", "census_population", "london_boundaries", "pas_dashboard", "pas_neighbourhood", "pas_microdata")
 SOURCE_GROUPS: dict[str, tuple[str, ...]] = {
     "reference": ("census_population", "london_boundaries"),
+    "pas": ("pas_dashboard", "pas_neighbourhood", "pas_microdata"),
 }
 
 
@@ -57,6 +69,9 @@ class Settings:
     police_uk_force: str
     census_population_url: str
     london_boundaries_url: str
+    pas_dashboard_urls: tuple[str, ...]
+    pas_neighbourhood_url: str
+    pas_microdata_urls: tuple[str, ...]
     http_timeout_s: float
     http_max_retries: int
     http_rate_per_s: float
@@ -121,6 +136,9 @@ def get_settings() -> Settings:
         police_uk_force=_env("POLICE_UK_FORCE", "metropolitan"),
         census_population_url=_env("CENSUS_POPULATION_URL", SOURCE_URL_DEFAULTS["CENSUS_POPULATION_URL"]),
         london_boundaries_url=_env("LONDON_BOUNDARIES_URL", SOURCE_URL_DEFAULTS["LONDON_BOUNDARIES_URL"]),
+        pas_dashboard_urls=tuple(split_locations(_env("PAS_DASHBOARD_URL", SOURCE_URL_DEFAULTS["PAS_DASHBOARD_URL"]))),
+        pas_neighbourhood_url=_env("PAS_NEIGHBOURHOOD_URL", SOURCE_URL_DEFAULTS["PAS_NEIGHBOURHOOD_URL"]),
+        pas_microdata_urls=tuple(split_locations(_env("PAS_MICRODATA_URL", SOURCE_URL_DEFAULTS["PAS_MICRODATA_URL"]))),
         http_timeout_s=float(_env("MAPWH_HTTP_TIMEOUT", "60")),
         http_max_retries=int(_env("MAPWH_HTTP_RETRIES", "5")),
         http_rate_per_s=float(_env("MAPWH_HTTP_RATE", "15")),

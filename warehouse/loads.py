@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ingest import boundaries, census, police_uk
+from ingest import boundaries, census, pas, police_uk
 from ingest.http import SourceError, SourceFormatError
 from ingest.raw_zone import STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, land, sha256_hex
 from warehouse import gates, validated
@@ -289,3 +289,128 @@ def load_london_boundaries(settings: Settings) -> dict:
         settings, gate="london_boundaries", table=boundaries.TABLE, landed=landed,
         frame=frame, gate_frame=frame, parameters={},
     )
+
+
+# --------------------------------------------------------------------------- PAS
+def borough_lookup() -> dict[str, str]:
+    """Lower-cased ONS name or known alias → ONS borough name (the dbt seeds)."""
+    with (DBT_PROJECT_DIR / "seeds" / "london_boroughs.csv").open(newline="") as fh:
+        by_code = {r["borough_code"]: r["borough_name"] for r in csv.DictReader(fh)}
+    lookup = {name.lower(): name for name in by_code.values()}
+    with (DBT_PROJECT_DIR / "seeds" / "borough_aliases.csv").open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            lookup[row["alias"].lower()] = by_code[row["borough_code"]]
+    return lookup
+
+
+def seed_codes(seed: str, variable: str) -> list[int]:
+    with (DBT_PROJECT_DIR / "seeds" / f"{seed}.csv").open(newline="") as fh:
+        return sorted({int(r["code"]) for r in csv.DictReader(fh) if r["variable"] == variable})
+
+
+def _land_parsed(settings: Settings, *, source: str, fetched, extension: str, parse) -> tuple[dict, object]:
+    """Parse first (the period comes from the content), then land; bad bytes are quarantined."""
+    try:
+        period, parsed, records = parse(fetched.content)
+    except SourceFormatError as exc:
+        landed = land(
+            settings.raw_dir, source=source, period="unparsed", url=fetched.url, content=fetched.content,
+            extension=extension, records=None, status=STATUS_REJECTED, detail=str(exc),
+        ).as_dict()
+        quarantine(settings, landed, str(exc))
+        raise BatchRejected(str(exc)) from exc
+    landed = land(
+        settings.raw_dir, source=source, period=period, url=fetched.url, content=fetched.content,
+        extension=extension, records=records, status=STATUS_EMPTY if records == 0 else STATUS_FETCHED,
+    ).as_dict()
+    return landed, parsed
+
+
+def _with_batch(frame: pd.DataFrame, landed: dict, period: str) -> tuple[pd.DataFrame, dict]:
+    """Rows carry the batch id of the bytes they came from; one landing may feed several periods."""
+    frame = frame.copy()
+    frame["batch_id"] = landed["batch_id"] if landed["period"] == period else f"{landed['batch_id']}/{period}"
+    return frame, {**landed, "period": period, "batch_id": frame["batch_id"].iloc[0] if len(frame) else landed["batch_id"]}
+
+
+def load_pas_dashboard(settings: Settings) -> list[dict]:
+    """The dashboard workbook (both sheets) or CSV exports of its sheets, one batch per sheet."""
+    committed = []
+    lookup = borough_lookup()
+    for location in settings.pas_dashboard_urls:
+        fetched = pas.fetch_location(settings, location)
+        name = pas.file_name(location)
+
+        def parse(content: bytes):
+            sheets = pas.parse_dashboard(content, batch_id="", loaded_at=_now_iso(), name=name)
+            return "+".join(sorted(sheets)), sheets, sum(len(f) for f in sheets.values())
+
+        fmt = pas.detect_dashboard_format(fetched.content) if fetched.content else "?"
+        landed, sheets = _land_parsed(settings, source=pas.DASHBOARD_SOURCE, fetched=fetched,
+                                      extension="xlsx" if fmt == "xlsx" else "csv", parse=parse)
+        log.info("PAS dashboard %s: detected %s with sheet(s) %s", name, fmt, ", ".join(sheets))
+        for sheet, frame in sheets.items():
+            frame, batch = _with_batch(frame, landed, sheet)
+            view = frame.copy()
+            view["area"] = [("London" if b == "MPS" else lookup.get(str(b).lower())) for b in view["borough"]]
+            ends = pd.to_datetime(view["quarter_end"])
+            view["is_quarter_end"] = (ends.dt.is_quarter_end).tolist()
+            view["areas_in_quarter"] = view.groupby("quarter_end")["area"].transform("nunique")
+            view["quarter_end"] = ends
+            committed.append(_gate_then_commit(
+                settings, gate="pas_dashboard", table="pas_dashboard", landed=batch, frame=frame, gate_frame=view,
+                parameters={"expected_areas_per_quarter": 32 if sheet == "Borough" else 1},
+            ))
+    return committed
+
+
+def load_pas_neighbourhood(settings: Settings) -> dict:
+    location = settings.pas_neighbourhood_url
+    fetched = pas.fetch_location(settings, location)
+    period = pas.neighbourhood_period(pas.file_name(location))
+    lookup = borough_lookup()
+
+    def parse(content: bytes):
+        frame = pas.parse_neighbourhood(content, period=period, batch_id="", loaded_at=_now_iso())
+        return period, frame, int(frame["row_index"].nunique()) if len(frame) else 0
+
+    landed, frame = _land_parsed(settings, source=pas.NEIGHBOURHOOD_SOURCE, fetched=fetched, extension="csv", parse=parse)
+    frame["batch_id"] = landed["batch_id"]
+    view = frame.copy()
+    view["borough_known"] = [str(n).split(" - ", 1)[0].strip().lower() in lookup for n in view["neighbourhood"]]
+    return _gate_then_commit(settings, gate="pas_neighbourhood", table="pas_neighbourhood", landed=landed,
+                             frame=frame, gate_frame=view, parameters={})
+
+
+def load_pas_microdata(settings: Settings) -> list[dict]:
+    """Each configured release file (one financial year) is a batch of its own."""
+    if not settings.pas_microdata_urls:
+        log.warning("PAS microdata: PAS_MICRODATA_URL is not set (microdata is released to researchers); nothing to load")
+        return []
+    lookup = borough_lookup()
+    parameters = {f"codes_{v}": seed_codes("pas_answer_codes", v) for v in ("nq135bd", "q60", "q61", "q62a", "q62c", "q62tg")}
+    parameters.update({f"codes_{v}": seed_codes("pas_ethnicity_codes", v) for v in ("nq147r", "renq147", "rennq147")})
+    committed = []
+    for location in pas.expand_locations(settings.pas_microdata_urls, suffix=".csv"):
+        fetched = pas.fetch_location(settings, location)
+        name = pas.file_name(location)
+
+        def parse(content: bytes):
+            period, frame = pas.parse_microdata(content, batch_id="", loaded_at=_now_iso(), name=name)
+            return period, frame, len(frame)
+
+        landed, frame = _land_parsed(settings, source=pas.MICRODATA_SOURCE, fetched=fetched, extension="csv", parse=parse)
+        frame["batch_id"] = landed["batch_id"]
+        view = frame.copy()
+        borough_text = view["c2"].fillna(view["boroughneighbourhoodcoded"].str.split(" - ", n=1).str[0]).fillna(view["borough"])
+        view["borough_known"] = [str(b).strip().lower() in lookup for b in borough_text]
+        view["interview_month"] = [
+            pd.to_datetime(f"{m['mon']} {m['year']}", format="%b %Y") if (m := pas.MONTH_TEXT.search(str(t))) else None
+            for t in view["month"]
+        ]
+        view["ethnicity_columns_filled"] = view[["nq147r", "renq147", "rennq147"]].notna().sum(axis=1).astype(int)
+        for col in ("wt_discrete",):
+            view[col] = pd.to_numeric(view[col])
+        committed.append(_gate_then_commit(settings, gate="pas_microdata", table="pas_microdata", landed=landed,
+                                           frame=frame, gate_frame=view, parameters=parameters))
+    return committed
