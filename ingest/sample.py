@@ -705,6 +705,10 @@ def generate(
     labels = [out_dir / "SYNTHETIC.txt"] + [out_dir / d / "SYNTHETIC.txt" for d in ("police_uk", "census", "geo")]
     for p in labels:
         _write(p, (SYNTHETIC_NOTICE + " See README.md at the top of this sample.\n").encode("utf-8"))
+    # Imported here, not at the top: ingest.pas_sample imports this module's BOROUGHS.
+    from ingest.pas_sample import generate_pas
+
+    pas_summary = generate_pas(out_dir, seed=seed)  # after README.md, which it appends a PAS section to
 
     elapsed = time.perf_counter() - started
     log.info("synthetic sample: %d months (%d records), %d archive months, in %s (%.1f s)",
@@ -717,6 +721,7 @@ def generate(
         "records": counts,
         "empty_months": empty,
         "archive_records": archive_counts,
+        "pas": pas_summary,
         "paths": {
             "stops": stop_paths,
             "availability": str(avail_path),
