@@ -11,7 +11,8 @@ from warehouse import build
 from warehouse.config import get_settings
 from warehouse.gates import GateFailed
 
-MARTS = ("fct_stop_search", "stop_search_monthly", "stop_search_disproportionality")
+MARTS = ("fct_stop_search", "stop_search_monthly", "stop_search_disproportionality",
+         "trust_confidence", "trust_gap", "neighbourhood_gaps")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,7 @@ def test_marts_of_never_loaded_sources_are_empty_not_failed(empty_build):
     assert cols == ["month", "borough", "ethnicity_basis", "ethnic_group", "searches", "arrests",
                     "no_further_action", "linked_outcomes", "more_than_outer_clothing", "drug_searches"]
     assert all(r.success for r in build.gate_marts(settings, path))
+    assert {f"mart_{m}" for m in MARTS} == set(build.mart_gates())
 
 
 def test_failed_mart_gate_quarantines_and_published_stays(empty_build, monkeypatch, tmp_path):
@@ -66,6 +68,26 @@ def test_failed_mart_gate_quarantines_and_published_stays(empty_build, monkeypat
     assert (settings.quarantine_dir / "builds" / "warehouse-bad" / "warehouse-bad.duckdb").exists()
     assert "arrests" in (settings.quarantine_dir / "builds" / "warehouse-bad" / "reason.txt").read_text()
     assert settings.warehouse_path.read_bytes() == published
+
+
+@pytest.mark.parametrize(
+    ("insert", "column"),
+    [
+        ("insert into marts.trust_confidence values (date '2023-12-31', 'London', 'Trust MPS', 8.0, 'dashboard', "
+         "'rolling 12 months', null, null, true)", "proportion"),
+        ("insert into marts.trust_gap values (date '2022-12-31', date '2022-01-01', 4, true, 'London', 'Trust MPS', "
+         "'White', 'Black', 80.0, 52.0, 28.0, 29.0, 31.0, 6765, 3413, 6000.0, 3000.0, false)", "ci_low"),
+    ],
+)
+def test_trust_mart_gates_catch_impossible_figures(empty_build, tmp_path, insert, column):
+    settings, path = empty_build
+    bad = tmp_path / "warehouse-bad-trust.duckdb"
+    bad.write_bytes(path.read_bytes())
+    con = duckdb.connect(str(bad))
+    con.execute(insert)
+    con.close()
+    with pytest.raises(GateFailed, match=column):
+        build.gate_marts(settings, bad)
 
 
 def test_publish_is_an_atomic_swap_readers_keep_their_snapshot(empty_build, monkeypatch, tmp_path):
