@@ -36,7 +36,9 @@ def mapwh_home(tmp_path, monkeypatch) -> Path:
     """A fresh MAPWH_HOME; source URLs unset so nothing reaches a real site by accident."""
     home = tmp_path / "var"
     monkeypatch.setenv("MAPWH_HOME", str(home))
-    for name in ("POLICE_UK_API_URL", "CENSUS_POPULATION_URL", "LONDON_BOUNDARIES_URL"):
+    for name in ("POLICE_UK_API_URL", "CENSUS_POPULATION_URL", "LONDON_BOUNDARIES_URL",
+                 "PAS_DASHBOARD_URL", "PAS_NEIGHBOURHOOD_URL"):
         monkeypatch.setenv(name, "http://127.0.0.1:9/unset")
-    monkeypatch.setenv("POLICE_UK_ARCHIVE_URL", "")
+    for name in ("POLICE_UK_ARCHIVE_URL", "PAS_MICRODATA_URL"):
+        monkeypatch.setenv(name, "")
     return home

@@ -226,14 +226,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         _say("warehouse  not built yet (run `mapwh run`)")
 
     _say("\nloaded (serving batch per source and period):")
-    _say(f"  {'table':<26} {'period':<8} {'status':<7} {'rows':>8}  {'sha256':<12}  {'loaded at (UTC)':<20} gate")
+    pw = max([8, *(len(c["period"]) for c in current)])
+    _say(f"  {'table':<26} {'period':<{pw}} {'status':<7} {'rows':>8}  {'sha256':<12}  {'loaded at (UTC)':<20} gate")
     for c in current:
         gate = last_gate.get(c["batch_id"])
         verdict = "-" if not gate else ("passed" if gate["success"] else "FAILED")
         if gate and gate.get("warnings"):
             verdict += f" ({len(gate['warnings'])} warning(s))"
         _say(
-            f"  {c['table_name']:<26} {c['period']:<8} {c['status']:<7} {c['rows']:>8,}  {c['sha256'][:12]:<12}  "
+            f"  {c['table_name']:<26} {c['period']:<{pw}} {c['status']:<7} {c['rows']:>8,}  {c['sha256'][:12]:<12}  "
             f"{c['loaded_at'][:19]:<20} {verdict}"
         )
     stops = [c for c in current if c["table_name"] == "police_uk_stop_searches" and c["status"] == "loaded"]
@@ -241,6 +242,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         latest = max(stops, key=lambda c: c["period"])
         loaded_at = datetime.fromisoformat(latest["loaded_at"])
         _say(f"\nfreshness: latest stop-and-search month {latest['period']}, loaded {_age(now - loaded_at)} ago")
+    for table in sorted({c["table_name"] for c in current} - {"police_uk_stop_searches"}):
+        newest = max(datetime.fromisoformat(c["loaded_at"]) for c in current if c["table_name"] == table)
+        _say(f"freshness: {table} last loaded {_age(now - newest)} ago")
+    for source, quarter in _latest_pas_quarters(settings):
+        _say(f"freshness: PAS {source} figures up to the quarter ending {quarter}")
 
     failed = [g for g in gate_rows if not g["success"]]
     quarantined = sorted(p for p in settings.quarantine_dir.glob("*/*/*") if p.is_dir()) if settings.quarantine_dir.exists() else []
@@ -251,6 +257,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     for q in quarantined[-5:]:
         _say(f"  {q.relative_to(settings.quarantine_dir)}")
     return 0
+
+
+def _latest_pas_quarters(settings) -> list[tuple]:
+    """Latest quarter end per PAS source in the published warehouse (none when not built)."""
+    if not settings.warehouse_path.exists():
+        return []
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        return con.execute("select source, max(period_end) from marts.trust_confidence group by 1 order by 1").fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
 
 
 def _age(delta) -> str:

@@ -327,14 +327,16 @@ def _land_parsed(settings: Settings, *, source: str, fetched, extension: str, pa
 
 
 def _with_batch(frame: pd.DataFrame, landed: dict, period: str) -> tuple[pd.DataFrame, dict]:
-    """Rows carry the batch id of the bytes they came from; one landing may feed several periods."""
-    frame = frame.copy()
-    frame["batch_id"] = landed["batch_id"] if landed["period"] == period else f"{landed['batch_id']}/{period}"
-    return frame, {**landed, "period": period, "batch_id": frame["batch_id"].iloc[0] if len(frame) else landed["batch_id"]}
+    """Rows carry the batch id of the bytes they came from; one landed workbook feeds two sheets."""
+    batch_id = landed["batch_id"] if landed["period"] == period else f"{landed['batch_id']}/{period}"
+    return frame.assign(batch_id=batch_id), {**landed, "period": period, "batch_id": batch_id}
 
 
 def load_pas_dashboard(settings: Settings) -> list[dict]:
     """The dashboard workbook (both sheets) or CSV exports of its sheets, one batch per sheet."""
+    if not settings.pas_dashboard_urls:
+        log.warning("PAS dashboard: PAS_DASHBOARD_URL is empty; nothing to load")
+        return []
     committed = []
     lookup = borough_lookup()
     for location in settings.pas_dashboard_urls:
@@ -345,9 +347,9 @@ def load_pas_dashboard(settings: Settings) -> list[dict]:
             sheets = pas.parse_dashboard(content, batch_id="", loaded_at=_now_iso(), name=name)
             return "+".join(sorted(sheets)), sheets, sum(len(f) for f in sheets.values())
 
-        fmt = pas.detect_dashboard_format(fetched.content) if fetched.content else "?"
-        landed, sheets = _land_parsed(settings, source=pas.DASHBOARD_SOURCE, fetched=fetched,
-                                      extension="xlsx" if fmt == "xlsx" else "csv", parse=parse)
+        extension = "xlsx" if fetched.content.startswith(pas.XLSX_SIGNATURE) else "csv"
+        landed, sheets = _land_parsed(settings, source=pas.DASHBOARD_SOURCE, fetched=fetched, extension=extension, parse=parse)
+        fmt = pas.detect_dashboard_format(fetched.content)
         log.info("PAS dashboard %s: detected %s with sheet(s) %s", name, fmt, ", ".join(sheets))
         for sheet, frame in sheets.items():
             frame, batch = _with_batch(frame, landed, sheet)
@@ -366,6 +368,9 @@ def load_pas_dashboard(settings: Settings) -> list[dict]:
 
 def load_pas_neighbourhood(settings: Settings) -> dict:
     location = settings.pas_neighbourhood_url
+    if not location:
+        log.warning("PAS neighbourhood indicators: PAS_NEIGHBOURHOOD_URL is empty; nothing to load")
+        return {}
     fetched = pas.fetch_location(settings, location)
     period = pas.neighbourhood_period(pas.file_name(location))
     lookup = borough_lookup()

@@ -84,4 +84,10 @@ def real_env(server, shared_data: Path) -> dict[str, str]:
         "POLICE_UK_ARCHIVE_URL": server.url_for("police_uk/archive/2016-06/2016-06-metropolitan-stop-and-search.csv"),
         "CENSUS_POPULATION_URL": server.url_for("census/census_2021_ethnic_group_8_categories_utla.csv"),
         "LONDON_BOUNDARIES_URL": server.url_for("geo/london_boroughs.geojson"),
+        # every source runs by default: the real PAS sheets too; no microdata is published
+        "PAS_DASHBOARD_URL": ",".join(
+            server.url_for(f"pas/{n}") for n in ("pas_dashboard_mps_sheet.csv", "pas_dashboard_borough_sheet.csv")
+        ),
+        "PAS_NEIGHBOURHOOD_URL": server.url_for("pas/neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv"),
+        "PAS_MICRODATA_URL": "",
     }

@@ -54,3 +54,15 @@ def test_missing_borough_warns_and_unknown_measure_fails(shared_data, mapwh_home
     path.write_text("\n".join(renamed) + "\n", encoding="utf-8")
     with pytest.raises(GateFailed, match="measure"):
         load_pas_dashboard(get_settings())
+
+
+def test_an_empty_source_url_skips_the_source_and_lands_nothing(mapwh_home, monkeypatch):
+    from warehouse.loads import load_pas_microdata
+
+    for name in ("PAS_DASHBOARD_URL", "PAS_NEIGHBOURHOOD_URL", "PAS_MICRODATA_URL"):
+        monkeypatch.setenv(name, "")
+    settings = get_settings()
+    assert load_pas_dashboard(settings) == []
+    assert load_pas_neighbourhood(settings) == {}
+    assert load_pas_microdata(settings) == []
+    assert not settings.manifest_path.exists()
