@@ -28,12 +28,7 @@ measures as (
 -- every spelling a source may use (ONS name or a known alias) -> ONS name
 borough_spellings as (
 
-    select borough_name as spelling, borough_code, borough_name from boroughs
-    union all
-    select borough_aliases.alias as spelling, boroughs.borough_code, boroughs.borough_name
-    from borough_aliases
-    inner join boroughs
-        on borough_aliases.borough_code = boroughs.borough_code
+    {{ borough_spellings() }}
 
 ),
 
