@@ -3,9 +3,10 @@
 `make bench` (or `python -m warehouse.bench [--months N]`) generates the
 synthetic sample in a temporary MAPWH_HOME, serves it on 127.0.0.1, loads N
 months through fetch → raw zone → gate → validated zone (the functions the
-DAG tasks call, without Airflow's own overhead), loads the synthetic PAS sources (workbook, neighbourhood file, nine
-microdata years), then runs one full build
-(prepare, dbt build, mart gates, publish). Nothing is asserted: it reports.
+DAG tasks call, without Airflow's own overhead), loads the synthetic PAS
+sources (workbook, neighbourhood file, nine microdata years), then runs one
+full build (prepare, dbt build, mart gates, publish). Nothing is asserted: it
+reports.
 """
 
 from __future__ import annotations
