@@ -35,6 +35,7 @@ import numpy as np
 
 from ingest.sample import BOROUGHS as _SAMPLE_BOROUGHS
 from ingest.sample import SYNTHETIC_NOTICE
+from ingest.sample import _write
 
 log = logging.getLogger("ingest.pas_sample")
 
@@ -223,6 +224,7 @@ NEIGHBOURHOOD_QUESTIONS = (
     ("How confident are you that the police in your area use their stop and search powers fairly?",
      "% Very confident/Fairly confident", None),
 )
+NEIGHBOURHOOD_VARIABLES = tuple(var for *_, var in NEIGHBOURHOOD_QUESTIONS if var is not None)
 NEIGHBOURHOOD_GROUPS = (("White British", WHITE_BRITISH_IDX), ("Asian", ASIAN_IDX), ("Black", BLACK_IDX))
 # Stop and search confidence has no microdata column: it follows "treat everyone
 # fairly" with a group offset (Black Londoners markedly less confident).
@@ -266,6 +268,11 @@ def quarter_end(j: int) -> date:
     return date(y, m, 1) - timedelta(days=1)
 
 
+def quarter_index(d: date) -> int:
+    """The j of quarter_end(j) == d (d a quarter end)."""
+    return (d.year - 2015) * 4 + (d.month - 6) // 3
+
+
 def _month_text(fy: int, month_index: int) -> str:
     """'FY 15/16 - Month 01 (Apr 2015)' for month_index 0 (April) .. 11 (March)."""
     m = (3 + month_index) % 12 + 1
@@ -286,8 +293,7 @@ def _interp_anchor(name: str, j: int) -> float:
 def _rolling_targets(name: str | None) -> dict[int, float]:
     """Rolling-12-month London targets by quarter end index j (those the microdata cover)."""
     if name is None:
-        by_date = {quarter_end(j): j for j in range(DASHBOARD_FIRST_J, N_QUARTERS)}
-        return {by_date[d]: v for d, v in TRUST_TARGETS.items()}
+        return {quarter_index(d): v for d, v in TRUST_TARGETS.items()}
     return {j: _interp_anchor(name, j) for j in range(TRUST_FIRST_J, DASHBOARD_LAST_J + 1)}
 
 
@@ -750,13 +756,13 @@ def neighbourhood_bytes(seed: int, years: Sequence[YearData]) -> bytes:
     base: dict[str, np.ndarray] = {}
     for group, idx in NEIGHBOURHOOD_GROUPS:
         base[group] = np.zeros(n_cells)
-        for var in ("Q62C", "Q62TG", "Q60"):
+        for var in NEIGHBOURHOOD_VARIABLES:
             stats[(group, var)] = (np.zeros(n_cells), np.zeros(n_cells))
         for y in (y for y in years if y.fy in NEIGHBOURHOOD_FYS):
             m = np.isin(y.ethnicity, idx)
             cell = y.borough[m] * width + y.neighbourhood[m]
             base[group] += np.bincount(cell, minlength=n_cells)
-            for var in ("Q62C", "Q62TG", "Q60"):
+            for var in NEIGHBOURHOOD_VARIABLES:
                 code = y.answers[var][m]
                 pos, val = stats[(group, var)]
                 pos += np.bincount(cell, y.weight[m] * (code <= 2), minlength=n_cells)
@@ -857,11 +863,6 @@ def _write_readme(out_dir: Path, section: str) -> Path:
     return path
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
 # --- entry point ---------------------------------------------------------------------------------
 
 def generate_years(seed: int = 2020) -> list[YearData]:
@@ -872,13 +873,12 @@ def generate_years(seed: int = 2020) -> list[YearData]:
     return [generate_year(seed, fy, levels, effects, eth_cdf, hood_cdf) for fy in range(FIRST_FY, LAST_FY + 1)]
 
 
-def calibration_report(years: Sequence[YearData]) -> dict:
+def calibration_report(sums: _Sums) -> dict:
     """London trust per quarter end against the targets, and the White-Black gap per calendar year."""
-    sums = _sums(years)
-    trust = {}
-    for d, target in TRUST_TARGETS.items():
-        j = next(j for j in range(TRUST_FIRST_J, N_QUARTERS) if quarter_end(j) == d)
-        trust[d.isoformat()] = {"target": target, "achieved": round(london_share(sums, "NQ135BD", j), 4)}
+    trust = {
+        d.isoformat(): {"target": target, "achieved": round(london_share(sums, "NQ135BD", quarter_index(d)), 4)}
+        for d, target in TRUST_TARGETS.items()
+    }
     decembers = [j for j in range(TRUST_FIRST_J, DASHBOARD_LAST_J + 1) if quarter_end(j).month == 12]
     gaps = {str(quarter_end(j).year): round(white_black_gap(sums, j), 2) for j in decembers}
     return {
@@ -916,7 +916,7 @@ def generate_pas(out_dir: Path, *, seed: int = 2020) -> dict:
     interviews = {fy_label(y.fy): int(len(y.serial)) for y in years}
     per_quarter = {quarter_end(int(j)).isoformat(): int(n)
                    for y in years for j, n in zip(*np.unique(y.quarter, return_counts=True))}
-    calibration = calibration_report(years)
+    calibration = calibration_report(sums)
     readme = _write_readme(out_dir, _readme_section(seed, interviews, calibration))
 
     files = [microdata_path(y.fy) for y in years] + [WORKBOOK_PATH, MPS_CSV_PATH, BOROUGH_CSV_PATH,

@@ -94,6 +94,10 @@ def _run_dag(dag, label: str, **kwargs) -> str:
     run = dag.test(**kwargs)
     state = str(getattr(run.state, "value", run.state))
     _say(f"  {label}: {state} in {time.monotonic() - started:.1f}s")
+    for ti in run.get_task_instances():
+        ti_state = str(getattr(ti.state, "value", ti.state))
+        if ti_state != "success":
+            _say(f"    {ti.task_id}: {ti_state}")
     return state
 
 

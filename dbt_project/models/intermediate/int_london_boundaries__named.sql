@@ -18,12 +18,10 @@ borough_aliases as (
 
 ),
 
--- every spelling a source may use -> ONS code
+-- every spelling a source may use (ONS name or a known alias) -> ONS name
 borough_spellings as (
 
-    select borough_name as spelling, borough_code from boroughs
-    union all
-    select alias as spelling, borough_code from borough_aliases
+    {{ borough_spellings() }}
 
 ),
 
@@ -32,14 +30,12 @@ named as (
     select
         boundaries.feature_index,
         boundaries.name as boundary_name,
-        boroughs.borough_code,
-        boroughs.borough_name,
+        borough_spellings.borough_code,
+        borough_spellings.borough_name,
         boundaries.geometry
     from boundaries
     left join borough_spellings
         on boundaries.name = borough_spellings.spelling
-    left join boroughs
-        on borough_spellings.borough_code = boroughs.borough_code
 
 ),
 

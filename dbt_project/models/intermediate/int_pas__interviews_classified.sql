@@ -53,10 +53,7 @@ respondents as (
     select
         interviews.interview_id,
         interviews.interview_month,
-        cast(
-            date_trunc('quarter', interviews.interview_month)
-            + interval 3 month - interval 1 day
-        as date) as quarter_end,
+        interviews.quarter_end,
         interviews.financial_year,
         interviews.borough as borough_published,
         borough_spellings.borough_code,

@@ -6,16 +6,12 @@ interviews as (
 
 ),
 
--- a quarter (Jan-Mar, Apr-Jun, Jul-Sep, Oct-Dec) counts when it holds
--- interviews; its end date is the last day of its last month
+-- a calendar quarter counts when it holds interviews
 surveyed_quarters as (
 
-    select distinct
-        cast(
-            date_trunc('quarter', interview_month) + interval 3 month - interval 1 day
-        as date) as quarter_end
+    select distinct quarter_end
     from interviews
-    where interview_month is not null
+    where quarter_end is not null
 
 ),
 

@@ -28,11 +28,7 @@ renamed as (
         coalesce(
             {{ blank_to_null('borough') }},
             {{ blank_to_null('c2') }},
-            case
-                when strpos(boroughneighbourhoodcoded, ' - ') > 0
-                    then {{ blank_to_null("left(boroughneighbourhoodcoded, strpos(boroughneighbourhoodcoded, ' - ') - 1)") }}
-                else {{ blank_to_null('boroughneighbourhoodcoded') }}
-            end
+            {{ blank_to_null("split_part(boroughneighbourhoodcoded, ' - ', 1)") }}
         ) as borough,
 
         -- who: the code's meaning depends on the variable it is in (each
@@ -69,7 +65,10 @@ dated as (
         *,
         -- financial year April to March: Jan-Mar 2016 is in 2015-16
         year(interview_month) - case when month(interview_month) < 4 then 1 else 0 end
-            as financial_year_start
+            as financial_year_start,
+        -- calendar quarter (Jan-Mar, Apr-Jun, Jul-Sep, Oct-Dec), by its last day
+        cast(date_trunc('quarter', interview_month) + interval 3 month - interval 1 day as date)
+            as quarter_end
     from renamed
 
 ),
@@ -86,6 +85,7 @@ final as (
         interview_month,
         cast(financial_year_start as varchar) || '-'
             || right(cast(financial_year_start + 1 as varchar), 2) as financial_year,
+        quarter_end,
         borough,
         ethnicity_variable,
         ethnicity_code,
