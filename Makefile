@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MAPWH_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test lock sample bench clean
+.PHONY: install run test lock sample bench docs clean
 
 $(BIN)/uv:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -29,7 +29,10 @@ test: install
 	bin/run-tests
 
 bench: install
-	$(BIN)/python -m warehouse.bench
+	$(BIN)/python -m devdata.bench
+
+docs: install
+	$(BIN)/python -m warehouse.docs
 
 clean:
 	rm -rf var .pytest_cache

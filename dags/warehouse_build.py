@@ -12,49 +12,14 @@ time, and every step holds the one-slot `duckdb_writer` pool.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import AssetAny, dag, task
 
-from warehouse.orchestration import (
-    BOUNDARIES_ASSET,
-    CENSUS_ASSET,
-    DEFAULT_ARGS,
-    PAS_DASHBOARD_ASSET,
-    PAS_MICRODATA_ASSET,
-    PAS_NEIGHBOURHOOD_ASSET,
-    STOP_SEARCH_ASSET,
-    TIMEZONE,
-    WAREHOUSE_ASSET,
-    WRITER_POOL,
-)
-
-
-def _quarantine_on_failure(step, path: str) -> None:
-    from pathlib import Path
-
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from warehouse.build import BuildFailed, quarantine_build
-    from warehouse.config import get_settings
-    from warehouse.gates import GateFailed
-
-    settings = get_settings()
-    try:
-        step(settings, Path(path))
-    except (BuildFailed, GateFailed) as exc:
-        quarantine_build(settings, Path(path), str(exc))
-        raise AirflowFailException(str(exc)) from exc
+from warehouse.orchestration import DEFAULT_ARGS, TIMEZONE, WAREHOUSE_ASSET, WRITER_POOL, build_step, source_assets
 
 
 @dag(
     dag_id="warehouse_build",
-    schedule=(
-        STOP_SEARCH_ASSET
-        | CENSUS_ASSET
-        | BOUNDARIES_ASSET
-        | PAS_DASHBOARD_ASSET
-        | PAS_NEIGHBOURHOOD_ASSET
-        | PAS_MICRODATA_ASSET
-    ),
+    schedule=AssetAny(*source_assets()),
     start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
@@ -66,36 +31,22 @@ def warehouse_build():
     @task
     def prepare() -> str:
         """New DuckDB file with the validated zone in schema raw."""
-        from warehouse.build import prepare as prepare_build
-        from warehouse.config import get_settings
-
-        return str(prepare_build(get_settings()))
+        return build_step("prepare")
 
     @task(retries=0)
     def dbt_build(path: str) -> str:
-        """One `dbt build` (dbtRunner, in process) on the new file."""
-        from warehouse.build import run_dbt
-
-        _quarantine_on_failure(run_dbt, path)
-        return path
+        """One `dbt build` (a child process) on the new file."""
+        return build_step("dbt_build", path)
 
     @task(retries=0)
     def gate_marts(path: str) -> str:
         """Great Expectations suites on every mart."""
-        from warehouse.build import gate_marts as gate
-
-        _quarantine_on_failure(gate, path)
-        return path
+        return build_step("gate_marts", path)
 
     @task(outlets=[WAREHOUSE_ASSET])
     def publish(path: str) -> str:
         """Atomic rename over warehouse.duckdb."""
-        from pathlib import Path
-
-        from warehouse.build import publish as publish_build
-        from warehouse.config import get_settings
-
-        return str(publish_build(get_settings(), Path(path)))
+        return build_step("publish", path)
 
     publish(gate_marts(dbt_build(prepare())))
 

@@ -4,8 +4,7 @@ The denominator of every stop-and-search rate. ONS exports name the geography
 in the header (`Upper tier local authorities Code`, `Lower tier local
 authorities Code`, ...) and carry an `Ethnic group (8 categories) Code`
 column; categories are identified by that code, never by the label (copies
-in circulation have altered labels). Parsed rows follow
-`raw.census_population` (warehouse/schemas.py).
+in circulation have altered labels).
 """
 
 from __future__ import annotations
@@ -13,30 +12,35 @@ from __future__ import annotations
 import csv
 import io
 
-import pandas as pd
+from ingest.core.contract import Column, Table
+from ingest.core.errors import SourceFormatError
+from ingest.core.formats import decode_text, refuse_html
+from ingest.core.source import Batch, Source
 
-from ingest.http import Fetched, SourceFormatError, fetch_configured
-from warehouse.schemas import column_names
-
-SOURCE = "census_population"
-TABLE = "census_population"
 PERIOD = "2021"
 CATEGORY_CODE_COLUMN = "Ethnic group (8 categories) Code"
-VALID_CODES = {-8, 1, 2, 3, 4, 5, 6, 7}
+
+TABLE = Table(
+    "census_population",
+    "ONS Census 2021 TS021 ethnic group (8 categories) by local authority: one row per area and category.",
+    (
+        Column("geography", "VARCHAR", "Header prefix naming the geography, e.g. `Upper tier local authorities`."),
+        Column("area_code", "VARCHAR", "ONS area code (London boroughs are E09000001-E09000033)."),
+        Column("area_name", "VARCHAR", "Area name as published."),
+        Column("ethnic_group_code", "INTEGER", "TS021 category code (-8, 1-7): the key used for mapping."),
+        Column("ethnic_group_label", "VARCHAR", "Category label as published; never used for mapping."),
+        Column("observation", "BIGINT", "Usual residents."),
+    ),
+    dbt=("census", "population"),
+)
 
 
-def fetch_population(settings) -> Fetched:
-    return fetch_configured(settings, settings.census_population_url)
-
-
-def parse_ts021_csv(content: bytes, *, batch_id: str, loaded_at: str) -> pd.DataFrame:
+def parse_ts021_csv(content: bytes):
     """Parse a TS021 (8 categories) CSV export into raw.census_population rows."""
-    if content[:512].lstrip().startswith(b"<"):
-        raise SourceFormatError("census population: got an HTML page instead of CSV")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceFormatError(f"census population: not UTF-8 text: {exc}") from exc
+    import pandas as pd
+
+    refuse_html(content, what="census population", expected="CSV")
+    text = decode_text(content, what="census population")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None) or []
     if len(header) != 5 or not header[0].endswith(" Code") or header[2] != CATEGORY_CODE_COLUMN or header[4] != "Observation":
@@ -58,15 +62,30 @@ def parse_ts021_csv(content: bytes, *, batch_id: str, loaded_at: str) -> pd.Data
             raise SourceFormatError(f"census population: line {line_no}: {exc}") from exc
         rows.append(
             {
-                "period": PERIOD,
-                "batch_id": batch_id,
                 "geography": geography,
                 "area_code": values[0].strip(),
                 "area_name": values[1].strip(),
                 "ethnic_group_code": code,
                 "ethnic_group_label": values[3],
                 "observation": observation,
-                "loaded_at": loaded_at,
             }
         )
-    return pd.DataFrame(rows, columns=column_names(TABLE), dtype=object)
+    return pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object)
+
+
+def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
+    return [Batch(PERIOD, parse_ts021_csv(content))]
+
+
+SOURCE = Source(
+    name="census_population",
+    table=TABLE,
+    suite="census_population",
+    dag="reference_data",
+    variable="CENSUS_POPULATION_URL",
+    default="https://api.beta.ons.gov.uk/v1/datasets/TS021/editions/2021/versions/3/csv",
+    parse=parse,
+    extension="csv",
+    description=__doc__.split("\n\n")[0],
+    start="2021-03-21",
+)

@@ -6,9 +6,9 @@ the force) and serves a month at `/stops-force?force=<force>&date=YYYY-MM`.
 History the API no longer serves comes from the bulk archive CSVs
 (`YYYY-MM-<force>-stop-and-search.csv`, `POLICE_UK_ARCHIVE_URL`: files, URLs,
 directories or the archive's zip files). Both formats are flattened here into
-the one row shape of `raw.police_uk_stop_searches` (warehouse/schemas.py),
-labels untouched: mapping vocabularies is dbt staging's job, and noticing a
-new label is the gate's.
+the one row shape of `raw.police_uk_stop_searches`, labels untouched: mapping
+vocabularies is dbt staging's job, and noticing a new label is the gate's.
+The source is partitioned by month: each run plans one month, then loads it.
 """
 
 from __future__ import annotations
@@ -17,19 +17,52 @@ import csv
 import io
 import json
 import re
+import statistics
 import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
-import pandas as pd
+from ingest.core import http, periods, reference
+from ingest.core.config import Settings
+from ingest.core.contract import Column, Table
+from ingest.core.errors import SourceFormatError
+from ingest.core.formats import decode_json, decode_text, refuse_html
+from ingest.core.source import Batch, GateContext, Plan, Reader, Source
 
-from ingest.http import Fetched, SourceFormatError, fetch_configured, is_remote, local_path
-from warehouse.config import Settings
-from warehouse.schemas import column_names
+NAME = "police_uk_stop_search"
+AVAILABILITY = "police_uk_availability"  # raw-zone name of the /crimes-street-dates answers
+API_DEFAULT = "https://data.police.uk/api"
 
-SOURCE = "police_uk_stop_search"
-AVAILABILITY_SOURCE = "police_uk_availability"
-TABLE = "police_uk_stop_searches"
+TABLE = Table(
+    "police_uk_stop_searches",
+    "One row per published stop and search record (police.uk API JSON or archive CSV); labels, "
+    "coordinates and datetimes kept as published text.",
+    (
+        Column("source_format", "VARCHAR", "`api` (stops-force JSON) or `archive_csv` (bulk archive CSV)."),
+        Column("record_index", "INTEGER", "0-based position of the record in its batch."),
+        Column("type", "VARCHAR", "Search type as published."),
+        Column("datetime", "VARCHAR", "ISO 8601 datetime with offset, as published (UTC)."),
+        Column("involved_person", "BOOLEAN", "API only."),
+        Column("operation", "BOOLEAN", "Part of a policing operation."),
+        Column("operation_name", "VARCHAR", "Policing operation."),
+        Column("latitude", "VARCHAR", "Anonymised location, as published text; null when none."),
+        Column("longitude", "VARCHAR", "Anonymised location, as published text; null when none."),
+        Column("street_id", "BIGINT", "police.uk street point id (API only)."),
+        Column("street_name", "VARCHAR", "police.uk street point name (API only)."),
+        Column("gender", "VARCHAR", "As published."),
+        Column("age_range", "VARCHAR", "As published."),
+        Column("self_defined_ethnicity", "VARCHAR", "As published (either police.uk vocabulary)."),
+        Column("officer_defined_ethnicity", "VARCHAR", "As published."),
+        Column("legislation", "VARCHAR", "As published."),
+        Column("object_of_search", "VARCHAR", "As published."),
+        Column("outcome", "VARCHAR", "Outcome label as published (the API's outcome_object.name)."),
+        Column("outcome_id", "VARCHAR", "API outcome_object.id, e.g. `bu-arrest` (null in archive CSVs)."),
+        Column("outcome_linked_to_object_of_search", "BOOLEAN", "As published; blank is null."),
+        Column("removal_of_more_than_outer_clothing", "BOOLEAN", "As published; blank is null."),
+    ),
+    dbt=("police_uk", "stop_searches"),
+)
 
 ARCHIVE_HEADER = [
     "Type",
@@ -49,53 +82,109 @@ ARCHIVE_HEADER = [
     "Removal of more than just outer clothing",
 ]
 ARCHIVE_NAME = re.compile(r"(?P<period>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-stop-and-search\.csv$")
-MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+# Record-count gate on a month against the median of the trailing loaded months.
+TRAILING_MONTHS = 6
+DROP_WARN_RATIO = 0.6  # fewer than 60% of the trailing median: warning
+COLLAPSE_FAIL_RATIO = 0.25  # fewer than 25%: the batch fails
+
+
+# --------------------------------------------------------------------------- where
+def api_url(settings: Settings) -> str:
+    return settings.get("POLICE_UK_API_URL", API_DEFAULT).rstrip("/")
+
+
+def force(settings: Settings) -> str:
+    return settings.get("POLICE_UK_FORCE", "metropolitan")
 
 
 def availability_url(settings: Settings) -> str:
-    return f"{settings.police_uk_api_url}/crimes-street-dates"
+    return f"{api_url(settings)}/crimes-street-dates"
 
 
 def month_url(settings: Settings, month: str) -> str:
-    query = urlencode({"force": settings.police_uk_force, "date": month})
-    return f"{settings.police_uk_api_url}/stops-force?{query}"
+    return f"{api_url(settings)}/stops-force?{urlencode({'force': force(settings), 'date': month})}"
 
 
-def decode_json(content: bytes, *, what: str, content_type: str = "") -> object:
-    """Parse a JSON response, refusing HTML error pages and truncated bodies by name."""
-    head = content[:512].lstrip().lower()
-    if "html" in content_type.lower() or head.startswith((b"<!doctype", b"<html", b"<")):
-        raise SourceFormatError(f"{what}: got an HTML page instead of JSON ({len(content)} bytes)")
-    try:
-        return json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceFormatError(
-            f"{what}: invalid or truncated JSON ({len(content)} bytes): {exc}"
-        ) from exc
+def archive_candidates(settings: Settings, month: str) -> list[str]:
+    """Where the archive CSV for `month` may be, in configuration order.
+
+    Each configured location is a CSV file or URL (used when its name is the
+    month's), a local directory (searched for the file name, also inside a
+    `YYYY-MM/` folder as the archive unpacks), a URL ending in `/` (same
+    layout), or a zip of the archive (`<zip>!<member>`).
+    """
+    name = f"{month}-{force(settings)}-stop-and-search.csv"
+    found: list[str] = []
+    for loc in settings.locations("POLICE_UK_ARCHIVE_URL"):
+        if loc.endswith(".zip"):
+            found.append(f"{loc}!{month}/{name}")
+        elif loc.endswith(".csv"):
+            if loc.rsplit("/", 1)[-1] == name:
+                found.append(loc)
+        elif http.is_remote(loc):
+            base = loc if loc.endswith("/") else loc + "/"
+            found.append(f"{base}{month}/{name}")
+        else:
+            root = http.local_path(loc)
+            for candidate in (root / name, root / month / name):
+                if candidate.is_file():
+                    found.append(str(candidate))
+    return found
 
 
-def fetch_availability(settings: Settings) -> Fetched:
-    return fetch_configured(settings, availability_url(settings))
+def period_from_archive_name(name: str) -> str | None:
+    match = ARCHIVE_NAME.search(Path(name).name)
+    return match.group("period") if match else None
 
 
-def months_available(content: bytes, force: str, *, content_type: str = "") -> list[str]:
+# --------------------------------------------------------------------------- plan and fetch
+def months_available(content: bytes, force_id: str) -> list[str]:
     """Months (YYYY-MM, ascending) whose stop-and-search list names the force."""
-    data = decode_json(content, what="police.uk crimes-street-dates", content_type=content_type)
+    data = decode_json(content, what="police.uk crimes-street-dates")
     if not isinstance(data, list):
         raise SourceFormatError("police.uk crimes-street-dates: expected a JSON array")
     months = set()
     for entry in data:
-        if not isinstance(entry, dict) or not MONTH.match(str(entry.get("date", ""))):
+        if not isinstance(entry, dict) or not periods.MONTH.match(str(entry.get("date", ""))):
             raise SourceFormatError(f"police.uk crimes-street-dates: unexpected entry {entry!r:.120}")
-        if force in (entry.get("stop-and-search") or []):
+        if force_id in (entry.get("stop-and-search") or []):
             months.add(entry["date"])
     return sorted(months)
 
 
-def fetch_month(settings: Settings, month: str) -> Fetched:
-    return fetch_configured(settings, month_url(settings, month))
+def plan(settings: Settings, month: str, read: Reader) -> Plan:
+    """Is `month` published, and where? The API first, then the archive CSVs.
+
+    The availability answer is read (and landed) through the pipeline's reader.
+    Remote archive candidates are only known to exist once fetched: the
+    pipeline tries them in order.
+    """
+    today = datetime.now(timezone.utc).date().isoformat()
+    months = read(AVAILABILITY, availability_url(settings), today, lambda content, _: months_available(content, force(settings)))
+    if month in months:
+        return Plan(month, (month_url(settings, month),), via="api")
+    candidates = archive_candidates(settings, month)
+    latest = months[-1] if months else "none"
+    if candidates:
+        return Plan(month, tuple(candidates), via="archive", note=f"API latest {latest}")
+    return Plan(month, (), note=f"not published for force {force(settings)} (API latest {latest}; no archive file configured)")
 
 
+def fetch(settings: Settings, location: str) -> http.Fetched:
+    """An API month, an archive CSV (a 404 is an answer: try the next candidate), or `<zip>!<member>`."""
+    if "!" in location and location.split("!", 1)[0].endswith(".zip"):
+        zip_loc, member = location.split("!", 1)
+        archive = http.fetch(settings, zip_loc)
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as zf:
+            names = [n for n in zf.namelist() if n.endswith(member.rsplit("/", 1)[-1])]
+            if not names:
+                return http.Fetched(location, b"", 404, "", archive.fetched_at)
+            return http.Fetched(f"{zip_loc}!{names[0]}", zf.read(names[0]), 200, "text/csv", archive.fetched_at)
+    return http.fetch(settings, location, not_found_ok=location.endswith(".csv"))
+
+
+# --------------------------------------------------------------------------- parse
 def _text(value: object) -> str | None:
     """Published text as is; blanks and JSON false/null become null."""
     if value is None or value is False:
@@ -119,15 +208,15 @@ def _bool(value: object) -> bool | None:
     raise ValueError(f"not a boolean: {value!r}")
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
-    cols = column_names(TABLE)
-    frame = pd.DataFrame(rows, columns=cols, dtype=object)
-    return frame
+def _frame(rows: list[dict]):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object)
 
 
-def parse_api_records(content: bytes, *, period: str, batch_id: str, loaded_at: str, content_type: str = "") -> pd.DataFrame:
+def parse_api_records(content: bytes, *, period: str):
     """Flatten one `/stops-force` response into raw.police_uk_stop_searches rows."""
-    data = decode_json(content, what=f"police.uk stops-force {period}", content_type=content_type)
+    data = decode_json(content, what=f"police.uk stops-force {period}")
     if not isinstance(data, list):
         raise SourceFormatError(f"police.uk stops-force {period}: expected a JSON array, got {type(data).__name__}")
     rows = []
@@ -139,9 +228,7 @@ def parse_api_records(content: bytes, *, period: str, batch_id: str, loaded_at: 
         outcome_object = rec.get("outcome_object") or {}
         rows.append(
             {
-                "period": period,
                 "source_format": "api",
-                "batch_id": batch_id,
                 "record_index": i,
                 "type": _text(rec.get("type")),
                 "datetime": _text(rec.get("datetime")),
@@ -163,27 +250,19 @@ def parse_api_records(content: bytes, *, period: str, batch_id: str, loaded_at: 
                 "outcome_id": _text(outcome_object.get("id")),
                 "outcome_linked_to_object_of_search": _bool(rec.get("outcome_linked_to_object_of_search")),
                 "removal_of_more_than_outer_clothing": _bool(rec.get("removal_of_more_than_outer_clothing")),
-                "loaded_at": loaded_at,
             }
         )
     return _frame(rows)
 
 
-def parse_archive_csv(content: bytes, *, period: str, batch_id: str, loaded_at: str) -> pd.DataFrame:
+def parse_archive_csv(content: bytes, *, period: str):
     """Flatten one archive CSV (`YYYY-MM-<force>-stop-and-search.csv`) into the same rows."""
-    head = content[:512].lstrip().lower()
-    if head.startswith(b"<"):
-        raise SourceFormatError(f"police.uk archive {period}: got an HTML page instead of CSV")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceFormatError(f"police.uk archive {period}: not UTF-8 text: {exc}") from exc
+    refuse_html(content, what=f"police.uk archive {period}", expected="CSV")
+    text = decode_text(content, what=f"police.uk archive {period}")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header != ARCHIVE_HEADER:
-        raise SourceFormatError(
-            f"police.uk archive {period}: unexpected header {header!r}; expected {ARCHIVE_HEADER!r}"
-        )
+        raise SourceFormatError(f"police.uk archive {period}: unexpected header {header!r}; expected {ARCHIVE_HEADER!r}")
     rows = []
     for i, values in enumerate(reader):
         if len(values) != len(ARCHIVE_HEADER):
@@ -194,9 +273,7 @@ def parse_archive_csv(content: bytes, *, period: str, batch_id: str, loaded_at: 
         try:
             rows.append(
                 {
-                    "period": period,
                     "source_format": "archive_csv",
-                    "batch_id": batch_id,
                     "record_index": i,
                     "type": _text(rec["Type"]),
                     "datetime": _text(rec["Date"]),
@@ -217,7 +294,6 @@ def parse_archive_csv(content: bytes, *, period: str, batch_id: str, loaded_at: 
                     "outcome_id": None,
                     "outcome_linked_to_object_of_search": _bool(rec["Outcome linked to object of search"]),
                     "removal_of_more_than_outer_clothing": _bool(rec["Removal of more than just outer clothing"]),
-                    "loaded_at": loaded_at,
                 }
             )
         except ValueError as exc:
@@ -225,46 +301,61 @@ def parse_archive_csv(content: bytes, *, period: str, batch_id: str, loaded_at: 
     return _frame(rows)
 
 
-def archive_candidates(settings: Settings, month: str) -> list[str]:
-    """Where the archive CSV for `month` may be, in configuration order.
-
-    Each configured location is a CSV file or URL (used when its name is the
-    month's), a local directory (searched for the file name, also inside a
-    `YYYY-MM/` folder as the archive unpacks), a URL ending in `/` (same
-    layout), or a zip of the archive (`<zip>!<member>`).
-    """
-    name = f"{month}-{settings.police_uk_force}-stop-and-search.csv"
-    found: list[str] = []
-    for loc in settings.police_uk_archive_urls:
-        if loc.endswith(".zip"):
-            found.append(f"{loc}!{month}/{name}")
-        elif loc.endswith(".csv"):
-            if loc.rsplit("/", 1)[-1] == name:
-                found.append(loc)
-        elif is_remote(loc):
-            base = loc if loc.endswith("/") else loc + "/"
-            found.append(f"{base}{month}/{name}")
-        else:
-            root = local_path(loc)
-            for candidate in (root / name, root / month / name):
-                if candidate.is_file():
-                    found.append(str(candidate))
-    return found
+def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
+    """One month from the API (JSON) or the archive (a `.csv` location)."""
+    if period is None:
+        raise ValueError("police.uk stop and search is loaded one month at a time")
+    if http.file_name(location).endswith(".csv"):
+        return [Batch(period, parse_archive_csv(content, period=period))]
+    return [Batch(period, parse_api_records(content, period=period))]
 
 
-def fetch_archive(settings: Settings, location: str) -> Fetched:
-    """Fetch an archive CSV; `<zip>!<member>` reads one member of an archive zip."""
-    if "!" in location and location.split("!", 1)[0].endswith(".zip"):
-        zip_loc, member = location.split("!", 1)
-        archive = fetch_configured(settings, zip_loc)
-        with zipfile.ZipFile(io.BytesIO(archive.content)) as zf:
-            names = [n for n in zf.namelist() if n.endswith(member.rsplit("/", 1)[-1])]
-            if not names:
-                raise SourceFormatError(f"{zip_loc}: no member named {member}")
-            return Fetched(f"{zip_loc}!{names[0]}", zf.read(names[0]), 200, "text/csv", archive.fetched_at)
-    return fetch_configured(settings, location, not_found_ok=True)
+# --------------------------------------------------------------------------- gate
+def gate_view(frame):
+    """The batch as the gate sees it: published text plus parsed numbers and times."""
+    import pandas as pd
+
+    view = frame.copy()
+    view["latitude_value"] = pd.to_numeric(view["latitude"], errors="coerce")
+    view["longitude_value"] = pd.to_numeric(view["longitude"], errors="coerce")
+    view["datetime_utc"] = pd.to_datetime(view["datetime"], utc=True, errors="coerce").dt.tz_localize(None)
+    return view
 
 
-def period_from_archive_name(name: str) -> str | None:
-    match = ARCHIVE_NAME.search(Path(name).name)
-    return match.group("period") if match else None
+def gate_parameters(context: GateContext) -> dict:
+    start, end = periods.month_bounds(context.period)
+    trailing = [
+        b["rows"] for b in context.history
+        if b["period"] < context.period and b.get("status") == "loaded" and b.get("rows")
+    ][-TRAILING_MONTHS:]
+    median = statistics.median(trailing) if trailing else 0
+    return {
+        "month_start_minus_1d": datetime.combine(start - timedelta(days=1), datetime.min.time()),
+        "month_end_plus_1d": datetime.combine(end + timedelta(days=1), datetime.min.time()),
+        "row_count_collapse_floor": int(median * COLLAPSE_FAIL_RATIO),
+        "row_count_drop_floor": int(median * DROP_WARN_RATIO),
+        "known_ethnicity_labels": reference.seed_values("ethnicity_labels", "label"),
+        "known_outcome_labels": reference.seed_values("outcome_labels", "label"),
+    }
+
+
+SOURCE = Source(
+    name=NAME,
+    table=TABLE,
+    suite="police_uk_stop_searches",
+    dag="stop_search",
+    variable="POLICE_UK_API_URL",
+    default=API_DEFAULT,
+    parse=parse,
+    extension="json",
+    description=__doc__.split("\n\n")[0],
+    gate_view=gate_view,
+    gate_parameters=gate_parameters,
+    fetch=fetch,
+    plan=plan,
+    schedule="0 0 1 * *",
+    extra_variables=(
+        ("POLICE_UK_ARCHIVE_URL", "", "bulk archive CSVs for history the API no longer serves"),
+        ("POLICE_UK_FORCE", "metropolitan", "police.uk force id"),
+    ),
+)

@@ -3,19 +3,21 @@
 `mapwh run` refreshes the warehouse by running the real DAGs in-process
 (`dag.test()`), so it needs what a scheduler would: AIRFLOW_HOME under
 MAPWH_HOME, the project's `dags/` folder, a migrated metadata database and
-the one-slot `duckdb_writer` pool. `configure()` must run before anything
-imports Airflow.
+the pools (`warehouse.orchestration.POOLS`), imported with Airflow's own
+`airflow pools import`. `configure()` must run before anything imports
+Airflow.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from warehouse.config import PROJECT_ROOT, Settings
+from ingest.core.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,31 +45,33 @@ def configure(settings: Settings) -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+def _airflow(*args: str) -> None:
+    subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+
+
 def ensure_metadata_db(settings: Settings) -> None:
-    """`airflow db migrate` once per MAPWH_HOME (and after an Airflow upgrade), then the pool."""
+    """`airflow db migrate` and the pools, once per AIRFLOW_HOME (and after an Airflow upgrade)."""
     import airflow
 
     marker = settings.airflow_home / f".migrated-{airflow.__version__}"
-    if not marker.exists():
-        log.info("migrating the Airflow metadata database in %s (first run only)", settings.airflow_home)
-        subprocess.run(
-            [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            env=os.environ.copy(),
-        )
-        marker.touch()
-    ensure_pool()
+    if marker.exists():
+        return
+    log.info("migrating the Airflow metadata database in %s (first run only)", settings.airflow_home)
+    _airflow("db", "migrate")
+    ensure_pools(settings)
+    marker.touch()
 
 
-def ensure_pool() -> None:
-    from airflow.models.pool import Pool
+def ensure_pools(settings: Settings) -> Path:
+    """Write the project's pools to AIRFLOW_HOME/pools.json and import them (`airflow pools import`)."""
+    from warehouse.orchestration import POOLS
 
-    from warehouse.orchestration import WRITER_POOL
-
-    Pool.create_or_update_pool(
-        name=WRITER_POOL, slots=1, description="one DuckDB writer at a time", include_deferred=False
-    )
+    path = settings.airflow_home / "pools.json"
+    pools = {name: {"slots": slots, "description": text, "include_deferred": False} for name, (slots, text) in POOLS.items()}
+    path.write_text(json.dumps(pools, indent=1) + "\n")
+    _airflow("pools", "import", str(path))
+    return path
 
 
 def load_dags(dag_ids: list[str] | None = None) -> dict:

@@ -6,7 +6,10 @@ Readers (analysts, BI tools, `mapwh status`) only ever open
 1. `prepare` creates `build/warehouse-<id>.duckdb`, copies the validated zone
    into its `raw` schema (an empty table for a source never loaded) and the
    raw-zone manifest and gate history into `audit`;
-2. `run_dbt` runs one `dbt build` (models, seeds, data and unit tests) on it;
+2. `run_dbt` runs one `dbt build` (models, seeds, data and unit tests) on it,
+   in a child process whose environment names the file (nothing in this
+   process changes, and dbt's DuckDB handle closes when the child exits); its
+   node log goes to `MAPWH_HOME/logs/`;
 3. `gate_marts` validates every mart with its Great Expectations suite;
 4. `publish` renames the file over `warehouse.duckdb` (POSIX rename is
    atomic: a reader sees the old file or the new one, never half of either).
@@ -22,27 +25,22 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from ingest.raw_zone import append_jsonl, read_jsonl
+from ingest import registry
+from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
+from ingest.core.raw_zone import append_jsonl, read_jsonl
 from warehouse import gates, validated
-from warehouse.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
-from warehouse.schemas import RAW_TABLES, create_table_sql
 
 log = logging.getLogger(__name__)
 
-SOURCE_TABLES = (
-    "police_uk_stop_searches",
-    "census_population",
-    "london_boundaries",
-    "pas_dashboard",
-    "pas_neighbourhood",
-    "pas_microdata",
-)
 MART_SCHEMA = "marts"
 
 
@@ -101,20 +99,22 @@ def prepare(settings: Settings) -> Path:
         con.execute("set TimeZone = 'UTC'")
         con.execute("create schema raw")
         con.execute("create schema audit")
-        for table in SOURCE_TABLES:
-            con.execute(create_table_sql("raw", table))
-            files = validated.parquet_files(settings.validated_dir, table)
+        tables = [source.table for source in registry.sources().values()]
+        for table in tables:
+            con.execute(table.create_sql("raw"))
+            files = validated.parquet_files(settings.validated_dir, table.name)
             if files:
-                cols = ", ".join(f'"{c}"' for c in RAW_TABLES[table])
-                con.execute(f"insert into raw.{table} select {cols} from read_parquet({_sql_list(files)})")
-        con.execute(create_table_sql("raw", "loaded_batches"))
+                cols = ", ".join(f'"{c}"' for c in table.column_names)
+                con.execute(f"insert into raw.{table.name} select {cols} from read_parquet({_sql_list(files)})")
+        loaded = validated.LOADED_BATCHES
+        con.execute(loaded.create_sql("raw"))
         batches = pd.DataFrame(
             [
-                {c: b.get(c) for c in RAW_TABLES["loaded_batches"]}
-                for table in SOURCE_TABLES
-                for b in validated.all_current(settings.validated_dir, table)
+                {c: b.get(c) for c in loaded.column_names}
+                for table in tables
+                for b in validated.all_current(settings.validated_dir, table.name)
             ],
-            columns=list(RAW_TABLES["loaded_batches"]),
+            columns=loaded.column_names,
         )
         _insert_frame(con, "raw.loaded_batches", batches)
         con.execute(
@@ -134,7 +134,7 @@ def prepare(settings: Settings) -> Path:
         results = pd.DataFrame(read_jsonl(settings.audit_dir / "gate_results.jsonl"))
         if not results.empty:
             _insert_frame(con, "audit.gate_results", results)
-        counts = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in SOURCE_TABLES}
+        counts = {t.name: con.execute(f"select count(*) from raw.{t.name}").fetchone()[0] for t in tables}
         con.execute("checkpoint")
     finally:
         con.close()
@@ -142,50 +142,49 @@ def prepare(settings: Settings) -> Path:
     return path
 
 
-def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) -> None:
-    """One `dbt build` on the new file, in-process (dbtRunner)."""
-    from dbt.cli.main import dbtRunner
+def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) -> Path:
+    """One `dbt build` on the new file, in a child process; returns its log file.
 
-    os.environ["MAPWH_DBT_DB_PATH"] = str(db_path)
-    os.environ["MAPWH_DUCKDB_EXT_DIR"] = str(ensure_duckdb_extensions(settings))
-    dbt_dir = settings.home / "dbt"
-    try:
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir", str(DBT_PROJECT_DIR),
-                "--profiles-dir", str(DBT_PROJECT_DIR),
-                "--target-path", str(dbt_dir / "target"),
-                "--log-path", str(dbt_dir / "logs"),
-                "--no-use-colors",
-                *args,
-            ]
-        )
-    finally:
-        _release_dbt_duckdb()
-    if not result.success:
-        failed = []
-        for node in getattr(result.result, "results", None) or []:
-            if str(node.status) in ("error", "fail"):
-                failed.append(f"{node.node.unique_id}: {node.status} {node.message or ''}".strip())
-        detail = "\n  ".join(failed) or str(result.exception)
-        raise BuildFailed(f"dbt build failed on {db_path.name}:\n  {detail}")
-
-
-def _release_dbt_duckdb() -> None:
-    """Close the DuckDB instance dbt-duckdb keeps open in-process after a run.
-
-    dbt-duckdb caches one environment per process (a class attribute); while
-    it lives, the build file cannot be opened read-only by the mart gates or
-    renamed safely. No public API closes it, hence the private attribute.
+    The child gets the file and the extension directory through its own
+    environment (profiles.yml reads them), so this process's environment and
+    dbt-duckdb's in-process state are never touched.
     """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    dbt_dir = settings.home / "dbt"
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    log_file = settings.logs_dir / f"dbt-{db_path.stem}.log"
+    env = {
+        **settings.environ,
+        "MAPWH_DBT_DB_PATH": str(db_path),
+        "MAPWH_DUCKDB_EXT_DIR": str(ensure_duckdb_extensions(settings)),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [
+        str(Path(sys.executable).parent / "dbt"), "build",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(dbt_dir / "target"),
+        "--log-path", str(dbt_dir / "logs"),
+        "--no-use-colors",
+        *args,
+    ]
+    (dbt_dir / "target" / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
+    with log_file.open("w") as out:
+        proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)
+    if proc.returncode != 0:
+        raise BuildFailed(f"dbt build failed on {db_path.name}:\n  " + "\n  ".join(_failed_nodes(dbt_dir, log_file)))
+    log.info("dbt build passed on %s (log %s)", db_path.name, log_file)
+    return log_file
 
-    with DuckDBConnectionManager._LOCK:
-        env = DuckDBConnectionManager._ENV
-        if env is not None:
-            env.close()
-            DuckDBConnectionManager._ENV = None
+
+def _failed_nodes(dbt_dir: Path, log_file: Path) -> list[str]:
+    """Failed nodes from dbt's run_results.json, or the end of its log when it stopped before running any."""
+    results = dbt_dir / "target" / "run_results.json"
+    failed = []
+    if results.exists():
+        for node in json.loads(results.read_text()).get("results", []):
+            if node.get("status") in ("error", "fail"):
+                failed.append(f"{node['unique_id']}: {node['status']} {node.get('message') or ''}".strip())
+    return failed or [*log_file.read_text().splitlines()[-15:], f"(full log: {log_file})"]
 
 
 def mart_gates() -> list[str]:
@@ -195,7 +194,11 @@ def mart_gates() -> list[str]:
 def read_table(db_path: Path, table: str) -> pd.DataFrame:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        return con.execute(f"select * from {table}").df()
+        with warnings.catch_warnings():
+            # DuckDB 1.5.5's DataFrame conversion calls drop(inplace=True), which pandas 3.1
+            # deprecates; the warning names our line, but the call is DuckDB's.
+            warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop", category=DeprecationWarning)
+            return con.execute(f"select * from {table}").df()
     finally:
         con.close()
 

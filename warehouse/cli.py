@@ -1,266 +1,217 @@
 """`mapwh`: refresh the warehouse with the real DAGs, and say what it holds.
 
-    mapwh run [--sources LIST] [--from YYYY-MM] [--to YYYY-MM] [--sample]
-    mapwh status
-    mapwh sample generate [DIR] | serve [DIR]
+    mapwh run [--sources LIST] [--from YYYY-MM] [--to YYYY-MM] [-v]
+    mapwh status [--periods] [--json]
+    mapwh sources
 
 `run` executes the project's Airflow DAGs in-process with `dag.test()` (not
-a parallel code path): one `stop_search` run per month, `reference_data`,
-then `warehouse_build`, which in a deployed Airflow its Assets trigger.
+a parallel code path): one run of a partitioned source's DAG per month, one
+run of each whole-source DAG, then `warehouse_build`, which in a deployed
+Airflow their Assets trigger. It shows a progress bar per stage and one
+line per step; the full log is in `MAPWH_HOME/logs/`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
 import time
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import datetime, timezone
 
-from warehouse.config import SOURCE_GROUPS, SOURCES, get_settings
+from ingest import registry
+from ingest.core import periods
+from ingest.core.config import get_settings
 
-log = logging.getLogger("mapwh")
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
-def month_range(first: str, last: str) -> list[str]:
-    start = date.fromisoformat(f"{first}-01")
-    end = date.fromisoformat(f"{last}-01")
-    if end < start:
-        raise argparse.ArgumentTypeError(f"--to {last} is before --from {first}")
-    months = []
-    while start <= end:
-        months.append(start.strftime("%Y-%m"))
-        start = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    return months
+# --------------------------------------------------------------------------- arguments
 
 
 def _month_arg(value: str) -> str:
     try:
-        datetime.strptime(value, "%Y-%m")
+        periods.parse_month(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM, got {value!r}") from exc
+        raise argparse.ArgumentTypeError(str(exc)) from exc
     return value
 
 
 def parse_sources(value: str | None) -> list[str]:
+    """Source names from a comma-separated list of source names and DAG ids (default: all)."""
+    dags = registry.dags()
     if not value:
-        return list(SOURCES)
+        return list(registry.sources())
     chosen: list[str] = []
     for name in (part.strip() for part in value.split(",") if part.strip()):
-        expanded = SOURCE_GROUPS.get(name, (name,))
-        for source in expanded:
-            if source not in SOURCES:
-                raise argparse.ArgumentTypeError(
-                    f"unknown source {name!r}; choose from {', '.join(SOURCES + tuple(SOURCE_GROUPS))}"
-                )
-            if source not in chosen:
-                chosen.append(source)
+        if name in dags:
+            expanded = [s.name for s in dags[name]]
+        elif name in registry.sources():
+            expanded = [name]
+        else:
+            raise argparse.ArgumentTypeError(
+                f"unknown source {name!r}; choose from {', '.join([*registry.sources(), *dags])}"
+            )
+        chosen.extend(s for s in expanded if s not in chosen)
     return chosen
 
 
 # --------------------------------------------------------------------------- run
 def _default_window(settings) -> tuple[str, str]:
-    """The last 12 months the API has published (one availability request)."""
+    """The last 12 months the police.uk API has published (one availability request)."""
     from ingest import police_uk
+    from ingest.core.http import fetch
 
-    fetched = police_uk.fetch_availability(settings)
-    months = police_uk.months_available(fetched.content, settings.police_uk_force, content_type=fetched.content_type)
+    months = police_uk.months_available(fetch(settings, police_uk.availability_url(settings)).content, police_uk.force(settings))
     if not months:
-        raise SystemExit(f"police.uk lists no stop-and-search months for {settings.police_uk_force}")
-    last = months[-1]
-    first_date = date.fromisoformat(f"{last}-01")
-    for _ in range(11):
-        first_date = date(first_date.year - (first_date.month == 1), (first_date.month - 2) % 12 + 1, 1)
-    return first_date.strftime("%Y-%m"), last
+        raise SystemExit(f"police.uk lists no stop-and-search months for {police_uk.force(settings)}")
+    return periods.add_months(months[-1], -11), months[-1]
 
 
-def _next_month_start(month: str):
-    import pendulum
-
-    start = pendulum.datetime(int(month[:4]), int(month[5:]), 1, tz="Europe/London")
-    return start.add(months=1)
-
-
-def _run_dag(dag, label: str, **kwargs) -> str:
-    started = time.monotonic()
-    _say(f"  {label}: running ...")
+def _run_dag(dag, **kwargs) -> tuple[str, dict[str, str]]:
+    """Run a DAG with dag.test(); its state and the state of each task."""
     run = dag.test(**kwargs)
-    state = str(getattr(run.state, "value", run.state))
-    _say(f"  {label}: {state} in {time.monotonic() - started:.1f}s")
-    for ti in run.get_task_instances():
-        ti_state = str(getattr(ti.state, "value", ti.state))
-        if ti_state != "success":
-            _say(f"    {ti.task_id}: {ti_state}")
-    return state
+    tasks = {ti.task_id: str(getattr(ti.state, "value", ti.state)) for ti in run.get_task_instances()}
+    return str(getattr(run.state, "value", run.state)), tasks
+
+
+def _batch_line(batch: dict) -> str:
+    warnings = f"  warnings: {'; '.join(batch['warnings'])}" if batch.get("warnings") else ""
+    return f"{batch['period']} {batch['status']}, {batch['rows']:,} rows, sha256 {batch['sha256'][:12]}{warnings}"
+
+
+def _failure_line(settings, source_name: str, since: float) -> str:
+    """The reason of the newest quarantined batch of a source since `since`, if any."""
+    folder = settings.quarantine_dir / source_name
+    reasons = [p for p in folder.glob("*/*/reason.txt") if p.stat().st_mtime >= since] if folder.exists() else []
+    if not reasons:
+        return f"see {settings.logs_dir}"
+    newest = max(reasons, key=lambda p: p.stat().st_mtime)
+    return f"{newest.read_text().splitlines()[0][:160]} (quarantined in {newest.parent})"
+
+
+def _source_summary(settings, source, state: str, since: float) -> str:
+    from warehouse import validated
+
+    if state == "success":
+        fresh = [b for b in validated.all_current(settings.validated_dir, source.table.name)
+                 if datetime.fromisoformat(b["loaded_at"]).timestamp() >= since - 1]
+        if len(fresh) > 2:
+            warned = sum(1 for b in fresh if b.get("warnings"))
+            return (f"{len(fresh)} batches {fresh[0]['period']} .. {fresh[-1]['period']} loaded, "
+                    f"{sum(b['rows'] for b in fresh):,} rows" + (f", {warned} with warnings" if warned else ""))
+        return "; ".join(_batch_line(b) for b in fresh) or "nothing new"
+    if state == "skipped":
+        return "skipped" + (f" ({source.variable} is empty)" if not source.partitioned and not source.locations(settings) else "")
+    return f"FAILED: {_failure_line(settings, source.name, since)}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from warehouse import airflow_env, console
+
     settings = get_settings()
-    sources = parse_sources(args.sources)
-    server = None
-    if args.sample:
-        server = _start_sample_mirror(settings)
-        settings = get_settings()
-
-    from warehouse import airflow_env
-
+    chosen = parse_sources(args.sources)
     airflow_env.configure(settings)
-    if not args.verbose:
-        os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
-    _say(f"mapwh run: MAPWH_HOME={settings.home}; sources: {', '.join(sources)}")
-    airflow_env.ensure_metadata_db(settings)
-    dags = airflow_env.load_dags()
+    path = console.log_path(settings.logs_dir, "run")
+    started = time.time()
     failures: list[str] = []
-    loaded_something = False
-    started = time.monotonic()
-    try:
-        if "stop_search" in sources:
-            first, last = args.from_month, args.to_month
-            if not (first and last):
-                default_first, default_last = _default_window(settings)
-                first, last = first or default_first, last or default_last
-            months = month_range(first, last)
-            _say(f"stop_search: {len(months)} month(s) {months[0]} .. {months[-1]} from {settings.police_uk_api_url}")
-            for i, month in enumerate(months, 1):
-                # A manual run covers the interval that ends at its logical date,
-                # so the run for month M is dated the first day of M+1.
-                state = _run_dag(dags["stop_search"], f"[{i}/{len(months)}] stop_search {month}", logical_date=_next_month_start(month))
-                if state != "success":
-                    failures.append(f"stop_search {month}")
-                else:
-                    loaded_something = True
-                _say(f"    {_describe_period(settings, 'police_uk_stop_searches', month)}")
-        for dag_id, members in (("reference_data", SOURCE_GROUPS["reference"]), ("pas", SOURCE_GROUPS["pas"])):
-            chosen = [s for s in members if s in sources]
-            if not chosen:
+    loaded = False
+    with console.session(path, verbose=args.verbose) as out:
+        out.print(f"mapwh run: MAPWH_HOME={settings.home}")
+        out.print(f"  full log: {path}")
+        airflow_env.ensure_metadata_db(settings)
+        dags = airflow_env.load_dags()
+        for dag_id, members in registry.dags().items():
+            selected = [s for s in members if s.name in chosen]
+            if not selected:
                 continue
-            state = _run_dag(dags[dag_id], f"{dag_id} ({', '.join(chosen)})", run_conf={"sources": chosen})
-            if state != "success":
-                failures.append(dag_id)
+            if selected[0].partitioned:
+                ok, any_loaded = _run_partitioned(out, settings, dags[dag_id], selected[0], args)
             else:
-                loaded_something = True
+                ok, any_loaded = _run_whole(out, settings, dags[dag_id], selected)
+            loaded |= any_loaded
+            if not ok:
+                failures.append(dag_id)
         # In a deployed Airflow the build runs when a source Asset is updated,
         # which a failed or skipped load does not do; the CLI follows suit.
-        if loaded_something or not settings.warehouse_path.exists():
-            state = _run_dag(dags["warehouse_build"], "warehouse_build")
-            if state != "success":
+        if loaded or not settings.warehouse_path.exists():
+            if not _run_build(out, settings, dags["warehouse_build"]):
                 failures.append("warehouse_build")
         else:
-            _say("  warehouse_build: not run (no source was loaded; the published warehouse is unchanged)")
-    finally:
-        if server is not None:
-            server.shutdown()
-    _say(f"mapwh run finished in {time.monotonic() - started:.0f}s")
-    if failures:
-        _say("FAILED: " + "; ".join(failures) + f" (quarantine: {settings.quarantine_dir}; gate reports: {settings.audit_dir / 'reports'})")
-        return 1
-    _say(f"warehouse: {settings.warehouse_path}")
-    return 0
+            out.print("warehouse_build: not run (nothing was loaded; the published warehouse is unchanged)")
+        elapsed = time.time() - started
+        if failures:
+            out.print(f"mapwh run FAILED in {elapsed:.0f}s: {', '.join(failures)}; quarantine {settings.quarantine_dir}, "
+                      f"gate reports {settings.audit_dir / 'reports'}, log {path}")
+            return 1
+        out.print(f"mapwh run finished in {elapsed:.0f}s: {settings.warehouse_path}")
+        return 0
 
 
-def _describe_period(settings, table: str, period: str) -> str:
-    from warehouse import validated
+def _run_partitioned(out, settings, dag, source, args) -> tuple[bool, bool]:
+    from warehouse import console, validated
 
-    current = validated.current(settings.validated_dir, table, period)
-    if not current:
-        return f"{period}: not loaded"
-    warn = f"; warnings: {'; '.join(current.get('warnings') or [])}" if current.get("warnings") else ""
-    return f"{period}: {current['status']}, {current['rows']:,} rows, sha256 {current['sha256'][:12]}{warn}"
+    first, last = args.from_month, args.to_month
+    if not (first and last):
+        default_first, default_last = _default_window(settings)
+        first, last = first or default_first, last or default_last
+    months = periods.month_range(first, last)
+    ok, loaded = True, False
+    with console.progress(out) as bar:
+        task = bar.add_task(f"{dag.dag_id} {months[0]}..{months[-1]}", total=len(months))
+        for month in months:
+            since = time.time()
+            # A manual run covers the interval that ends at its logical date,
+            # so the run for month M is dated the first day of M+1.
+            state, tasks = _run_dag(dag, logical_date=periods.month_start_london(periods.add_months(month, 1)))
+            if state != "success":
+                ok = False
+                bar.console.print(f"  {month} FAILED: {_failure_line(settings, source.name, since)}")
+            elif tasks.get("load") == "success":
+                loaded = True
+                bar.console.print(f"  {_batch_line(validated.current(settings.validated_dir, source.table.name, month))}")
+            else:
+                bar.console.print(f"  {month} not published (skipped)")
+            bar.advance(task)
+    return ok, loaded
 
 
-def _start_sample_mirror(settings):
-    """Generate the synthetic sample under MAPWH_HOME/sample and serve it on 127.0.0.1."""
-    from ingest import mirror, sample
+def _run_whole(out, settings, dag, selected) -> tuple[bool, bool]:
+    from warehouse import console
 
-    out = settings.home / "sample"
-    if not (out / "README.md").exists():
-        _say(f"generating the SYNTHETIC offline sample in {out} ...")
-        sample.generate(out)
-    server = mirror.serve(out)
-    _say(f"serving the synthetic sample at {server.base_url}")
-    os.environ["POLICE_UK_API_URL"] = server.api_url
-    archive = sorted((out / "police_uk" / "archive").glob("*/*-stop-and-search.csv"))
-    os.environ["POLICE_UK_ARCHIVE_URL"] = ",".join(server.url_for(p.relative_to(out).as_posix()) for p in archive)
-    os.environ["CENSUS_POPULATION_URL"] = server.url_for("census/census_2021_ethnic_group_8_categories_utla.csv")
-    os.environ["LONDON_BOUNDARIES_URL"] = server.url_for("geo/london_boroughs.geojson")
-    pas_dir = out / "pas"
-    if pas_dir.exists():
-        os.environ["PAS_DASHBOARD_URL"] = server.url_for("pas/PAS_T&Cdashboard_to Q3 23-24.xlsx")
-        os.environ["PAS_NEIGHBOURHOOD_URL"] = server.url_for("pas/neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv")
-        os.environ["PAS_MICRODATA_URL"] = ",".join(
-            server.url_for(p.relative_to(out).as_posix()) for p in sorted((pas_dir / "microdata").glob("*.csv"))
-        )
-    return server
+    since = time.time()
+    with console.progress(out) as bar:
+        task = bar.add_task(dag.dag_id, total=1)
+        state, tasks = _run_dag(dag, run_conf={"sources": [s.name for s in selected]})
+        for source in selected:
+            bar.console.print(f"  {source.name}: {_source_summary(settings, source, tasks.get(source.name, '?'), since)}")
+        bar.advance(task)
+    return state == "success", any(tasks.get(s.name) == "success" for s in selected)
+
+
+def _run_build(out, settings, dag) -> bool:
+    from warehouse import console
+
+    since = time.time()
+    with console.progress(out) as bar:
+        task = bar.add_task("warehouse_build", total=1)
+        state, tasks = _run_dag(dag)
+        bar.advance(task)
+        if state == "success":
+            bar.console.print(f"  built, gated and published {settings.warehouse_path} in {time.time() - since:.0f}s")
+        else:
+            failed = [t for t, s in tasks.items() if s not in ("success", "skipped")]
+            quarantined = sorted((settings.quarantine_dir / "builds").glob("*/reason.txt"), key=lambda p: p.stat().st_mtime)
+            reason = quarantined[-1].read_text().splitlines()[0][:160] if quarantined and quarantined[-1].stat().st_mtime >= since else ""
+            bar.console.print(f"  FAILED at {', '.join(failed) or '?'}: {reason} (the published warehouse is unchanged)")
+    return state == "success"
 
 
 # --------------------------------------------------------------------------- status
-def cmd_status(args: argparse.Namespace) -> int:
-    from ingest.raw_zone import read_jsonl
-    from warehouse import validated
-
-    settings = get_settings()
-    now = datetime.now(timezone.utc)
-    gate_rows = read_jsonl(settings.audit_dir / "gate_results.jsonl")
-    last_gate: dict[str, dict] = {}
-    for row in gate_rows:
-        last_gate[row["batch_id"]] = row
-    current = validated.all_current(settings.validated_dir)
-    if args.json:
-        published = (
-            datetime.fromtimestamp(settings.warehouse_path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
-            if settings.warehouse_path.exists()
-            else None
-        )
-        print(json.dumps({"warehouse": str(settings.warehouse_path), "published_at": published,
-                          "loaded": current, "gates": gate_rows}, indent=1, default=str))
-        return 0
-
-    _say(f"MAPWH_HOME {settings.home}")
-    if settings.warehouse_path.exists():
-        published = datetime.fromtimestamp(settings.warehouse_path.stat().st_mtime, timezone.utc)
-        _say(f"warehouse  {settings.warehouse_path} (published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago)")
-    else:
-        _say("warehouse  not built yet (run `mapwh run`)")
-
-    _say("\nloaded (serving batch per source and period):")
-    pw = max([8, *(len(c["period"]) for c in current)])
-    _say(f"  {'table':<26} {'period':<{pw}} {'status':<7} {'rows':>8}  {'sha256':<12}  {'loaded at (UTC)':<20} gate")
-    for c in current:
-        gate = last_gate.get(c["batch_id"])
-        verdict = "-" if not gate else ("passed" if gate["success"] else "FAILED")
-        if gate and gate.get("warnings"):
-            verdict += f" ({len(gate['warnings'])} warning(s))"
-        _say(
-            f"  {c['table_name']:<26} {c['period']:<{pw}} {c['status']:<7} {c['rows']:>8,}  {c['sha256'][:12]:<12}  "
-            f"{c['loaded_at'][:19]:<20} {verdict}"
-        )
-    stops = [c for c in current if c["table_name"] == "police_uk_stop_searches" and c["status"] == "loaded"]
-    if stops:
-        latest = max(stops, key=lambda c: c["period"])
-        loaded_at = datetime.fromisoformat(latest["loaded_at"])
-        _say(f"\nfreshness: latest stop-and-search month {latest['period']}, loaded {_age(now - loaded_at)} ago")
-    for table in sorted({c["table_name"] for c in current} - {"police_uk_stop_searches"}):
-        newest = max(datetime.fromisoformat(c["loaded_at"]) for c in current if c["table_name"] == table)
-        _say(f"freshness: {table} last loaded {_age(now - newest)} ago")
-    for source, quarter in _latest_pas_quarters(settings):
-        _say(f"freshness: PAS {source} figures up to the quarter ending {quarter}")
-
-    failed = [g for g in gate_rows if not g["success"]]
-    quarantined = sorted(p for p in settings.quarantine_dir.glob("*/*/*") if p.is_dir()) if settings.quarantine_dir.exists() else []
-    _say(f"\ngates: {len(gate_rows)} run, {len(failed)} failed")
-    for g in failed[-5:]:
-        _say(f"  FAILED {g['gate']} on {g['target']} at {g['evaluated_at']}: {(g['failures'] or ['?'])[0][:140]}")
-    _say(f"quarantine: {len(quarantined)} batch(es) in {settings.quarantine_dir}")
-    for q in quarantined[-5:]:
-        _say(f"  {q.relative_to(settings.quarantine_dir)}")
-    return 0
+def _age(delta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400 * 2:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
 
 
 def _latest_pas_quarters(settings) -> list[tuple]:
@@ -281,32 +232,87 @@ def _latest_pas_quarters(settings) -> list[tuple]:
         con.close()
 
 
-def _age(delta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 86400 * 2:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
-
-
-# --------------------------------------------------------------------------- sample
-def cmd_sample(args: argparse.Namespace) -> int:
-    from ingest import mirror, sample
+def cmd_status(args: argparse.Namespace) -> int:
+    from ingest.core.raw_zone import read_jsonl
+    from warehouse import validated
 
     settings = get_settings()
-    out = Path(args.dir) if args.dir else settings.home / "sample"
-    if args.action == "generate":
-        summary = sample.generate(out)
-        _say(f"SYNTHETIC sample written to {out}: {json.dumps(summary.get('records_per_month', {}))}")
+    now = datetime.now(timezone.utc)
+    gate_rows = read_jsonl(settings.audit_dir / "gate_results.jsonl")
+    last_gate = {row["batch_id"]: row for row in gate_rows}
+    current = validated.all_current(settings.validated_dir)
+    published = (
+        datetime.fromtimestamp(settings.warehouse_path.stat().st_mtime, timezone.utc) if settings.warehouse_path.exists() else None
+    )
+    if args.json:
+        print(json.dumps({"warehouse": str(settings.warehouse_path),
+                          "published_at": published.isoformat(timespec="seconds") if published else None,
+                          "loaded": current, "gates": gate_rows}, indent=1, default=str))
         return 0
-    server = mirror.serve(out, port=args.port)
-    _say(f"serving {out} at {server.base_url} (API {server.api_url}); Ctrl-C stops")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.shutdown()
+
+    print(f"MAPWH_HOME {settings.home}")
+    if published:
+        print(f"warehouse  {settings.warehouse_path} (published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago)")
+    else:
+        print("warehouse  not built yet (run `mapwh run`)")
+
+    def verdict(batch: dict) -> str:
+        gate = last_gate.get(batch["batch_id"])
+        if not gate:
+            return "-"
+        return ("passed" if gate["success"] else "FAILED") + (f" ({len(gate['warnings'])} warning(s))" if gate.get("warnings") else "")
+
+    if args.periods:
+        print("\nloaded (the batch serving each table and period):")
+        pw = max([8, *(len(c["period"]) for c in current)])
+        print(f"  {'table':<26} {'period':<{pw}} {'status':<7} {'rows':>8}  {'sha256':<12}  {'loaded at (UTC)':<20} gate")
+        for c in current:
+            print(f"  {c['table_name']:<26} {c['period']:<{pw}} {c['status']:<7} {c['rows']:>8,}  {c['sha256'][:12]:<12}  "
+                  f"{c['loaded_at'][:19]:<20} {verdict(c)}")
+    else:
+        print("\nloaded (per table; `mapwh status --periods` lists every period):")
+        print(f"  {'table':<26} {'periods':<30} {'rows':>10}  {'last loaded':<12} gates")
+        for table in sorted({c["table_name"] for c in current}):
+            batches = [c for c in current if c["table_name"] == table]
+            names = [c["period"] for c in batches]
+            span = names[0] if len(names) == 1 else f"{len(names)}: {names[0]} .. {names[-1]}"
+            empty = sum(1 for c in batches if c["status"] == "empty")
+            span += f" ({empty} empty)" if empty else ""
+            newest = max(datetime.fromisoformat(c["loaded_at"]) for c in batches)
+            verdicts = [verdict(c) for c in batches]
+            gates = f"{sum(v.startswith('passed') for v in verdicts)} passed" + (
+                f", {sum('warning' in v for v in verdicts)} with warnings" if any("warning" in v for v in verdicts) else "")
+            print(f"  {table:<26} {span:<30} {sum(c['rows'] for c in batches):>10,}  {_age(now - newest) + ' ago':<12} {gates}")
+
+    stops = [c for c in current if c["table_name"] == "police_uk_stop_searches" and c["status"] == "loaded"]
+    if stops:
+        latest = max(stops, key=lambda c: c["period"])
+        print(f"\nfreshness: latest stop-and-search month {latest['period']}, loaded {_age(now - datetime.fromisoformat(latest['loaded_at']))} ago")
+    for source, quarter in _latest_pas_quarters(settings):
+        print(f"freshness: PAS {source} figures up to the quarter ending {quarter}")
+
+    failed = [g for g in gate_rows if not g["success"]]
+    quarantined = sorted(p for p in settings.quarantine_dir.glob("*/*/*") if p.is_dir()) if settings.quarantine_dir.exists() else []
+    print(f"\ngates: {len(gate_rows)} run, {len(failed)} failed")
+    for g in failed[-5:]:
+        print(f"  FAILED {g['gate']} on {g['target']} at {g['evaluated_at']}: {(g['failures'] or ['?'])[0][:140]}")
+    print(f"quarantine: {len(quarantined)} batch(es) in {settings.quarantine_dir}")
+    for q in quarantined[-5:]:
+        print(f"  {q.relative_to(settings.quarantine_dir)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- sources
+def cmd_sources(args: argparse.Namespace) -> int:
+    """Every source: its DAG, table, suite, and where this configuration reads it from."""
+    settings = get_settings()
+    for source in registry.sources().values():
+        kind = "partitioned by month" if source.partitioned else "published whole"
+        where = ", ".join(settings.locations(source.variable, source.default)) or "(not taken: variable empty)"
+        print(f"{source.name}  [DAG {source.dag}, {kind}, raw.{source.table.name}, suite {source.suite}]")
+        print(f"  {source.variable} = {where}")
+        for variable, default, meaning in source.extra_variables:
+            print(f"  {variable} = {settings.get(variable, default) or '(empty)'}  ({meaning})")
     return 0
 
 
@@ -315,34 +321,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="refresh the warehouse by running the Airflow DAGs in-process")
-    run.add_argument("--sources", help=f"comma-separated: {', '.join(SOURCES)}, or 'reference' (default: all)")
+    run.add_argument("--sources", help="comma-separated source names or DAG ids (`mapwh sources` lists them; default: all)")
     run.add_argument("--from", dest="from_month", type=_month_arg, help="first month YYYY-MM (default: 11 months before --to)")
     run.add_argument("--to", dest="to_month", type=_month_arg, help="last month YYYY-MM (default: the API's latest)")
-    run.add_argument("--sample", action="store_true", help="generate and serve the synthetic offline sample on 127.0.0.1 and use it")
-    run.add_argument("-v", "--verbose", action="store_true", help="show Airflow's task logs")
+    run.add_argument("-v", "--verbose", action="store_true", help="print the full log (Airflow, dbt, warnings) as well")
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser("status", help="what is loaded, gate results, freshness, quarantine")
+    status.add_argument("--periods", action="store_true", help="one line per table and period")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
-    sample = sub.add_parser("sample", help="the synthetic offline sample")
-    sample.add_argument("action", choices=["generate", "serve"])
-    sample.add_argument("dir", nargs="?", help="default: $MAPWH_HOME/sample")
-    sample.add_argument("--port", type=int, default=8765)
-    sample.set_defaults(func=cmd_sample)
+    sources = sub.add_parser("sources", help="the sources, their DAGs and where they are read from")
+    sources.set_defaults(func=cmd_sources)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
-    try:
-        return args.func(args)
-    except argparse.ArgumentTypeError as exc:
-        parser.error(str(exc))
-        return 2
+    if args.command == "run":
+        try:
+            parse_sources(args.sources)
+            if args.from_month and args.to_month:
+                periods.month_range(args.from_month, args.to_month)
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            parser.error(str(exc))
+    return args.func(args)
 
 
 if __name__ == "__main__":

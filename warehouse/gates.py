@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ingest.raw_zone import append_jsonl
-from warehouse.config import EXPECTATIONS_DIR, Settings
+from ingest.core.config import EXPECTATIONS_DIR, Settings
+from ingest.core.raw_zone import append_jsonl
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,23 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from warehouse.schemas import RAW_TABLES
+from ingest.core.contract import Column, Table, select_casts
+
+# What is loaded: one row per (table, period), the batch serving it (`raw.loaded_batches` in a build).
+LOADED_BATCHES = Table(
+    "loaded_batches",
+    "One row per (table, period): the validated batch serving it.",
+    (
+        Column("source", "VARCHAR", "Source name (raw-zone folder)."),
+        Column("table_name", "VARCHAR", "Raw table the batch loads."),
+        Column("sha256", "VARCHAR", "Checksum of the landed bytes."),
+        Column("url", "VARCHAR", "Where the bytes were fetched from."),
+        Column("rows", "BIGINT", "Rows in the batch."),
+        Column("status", "VARCHAR", "`loaded`, or `empty` when the source answered with no records."),
+        Column("fetched_at", "TIMESTAMP WITH TIME ZONE", "When the bytes were fetched (UTC)."),
+    ),
+    dbt=("audit", "loaded_batches"),
+)
 
 
 def period_dir(validated_dir: Path, table: str, period: str) -> Path:
@@ -36,10 +52,10 @@ def _write_json_atomic(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
+def write_parquet(frame: pd.DataFrame, table: Table, path: Path) -> None:
     """Write rows with the exact column types of `raw.<table>` (atomically)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    casts = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in RAW_TABLES[table].items())
+    casts = select_casts(table.columns)
     tmp = path.with_name(f".{path.name}.tmp")
     con = duckdb.connect()
     try:
@@ -51,9 +67,9 @@ def write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def commit(validated_dir: Path, table: str, period: str, frame: pd.DataFrame | None, meta: dict) -> dict:
+def commit(validated_dir: Path, table: Table, period: str, frame: pd.DataFrame | None, meta: dict) -> dict:
     """Make `frame` the batch serving (table, period). `frame=None` records an empty batch."""
-    target = period_dir(validated_dir, table, period)
+    target = period_dir(validated_dir, table.name, period)
     current = dict(meta)
     if frame is not None:
         parquet = target / f"{meta['sha256']}.parquet"
@@ -63,7 +79,7 @@ def commit(validated_dir: Path, table: str, period: str, frame: pd.DataFrame | N
     else:
         current["file"] = None
         current["rows"] = 0
-    current["table_name"] = table
+    current["table_name"] = table.name
     current["period"] = period
     _write_json_atomic(target / "current.json", current)
     return current

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.mirror import serve
+from devdata.mirror import serve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MAPWH = str(Path(sys.executable).parent / "mapwh")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import pas_sample
-from ingest.mirror import serve
+from devdata import pas as pas_sample
+from devdata.mirror import serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.shared]
 

@@ -36,7 +36,7 @@ def test_exact_record_counts_per_month(built):
     # London local time puts the 23:xx UTC records of the previous day in the file's month.
     by_month = dict(run.query("select strftime(month, '%Y-%m'), count(*) from marts.fct_stop_search where source_format = 'api' group by 1"))
     assert by_month == REAL_COUNTS
-    assert "2024-09: loaded, 3,253 rows" in first.stdout
+    assert "2024-09 loaded, 3,253 rows" in first.stdout
 
 
 def test_empty_month_is_recorded_not_a_crash(built):
@@ -45,14 +45,14 @@ def test_empty_month_is_recorded_not_a_crash(built):
         "select status, rows from raw.loaded_batches where table_name = 'police_uk_stop_searches' and period = '2025-06'"
     ) == [("empty", 0)]
     assert run.query("select status, records from audit.raw_responses where source = 'police_uk_stop_search' and period = '2025-06'") == [("empty", 0)]
-    assert "2025-06: empty, 0 rows" in first.stdout
+    assert "2025-06 empty, 0 rows" in first.stdout
     # Months the API does not list are skipped, not failed, and load nothing.
     assert run.query("select count(*) from raw.loaded_batches where period between '2025-03' and '2025-05'") == [(0,)]
 
 
 def test_archive_2016_older_vocabulary_fully_mapped(built):
     run, _, archive = built
-    assert "2016-06: loaded, 10,490 rows" in archive.stdout
+    assert "2016-06 loaded, 10,490 rows" in archive.stdout
     assert run.query("select count(*) from marts.fct_stop_search where period = '2016-06'") == [(10490,)]
     unmapped = run.query(
         """select count(*) from marts.fct_stop_search where period = '2016-06' and (
@@ -103,7 +103,11 @@ def test_marts_are_built_and_consistent(built):
 def test_status_reports_loads_gates_and_freshness(built):
     run, _, _ = built
     out = run("status").stdout
-    rows = {tuple(line.split()[:4]) for line in out.splitlines()}
+    summary = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    # the archive month, six API months and the empty one; the three unpublished months are not there
+    assert "8: 2016-06 .. 2025-06 (1 empty)" in summary["police_uk_stop_searches"]
+    assert f"{sum(REAL_COUNTS.values()) + 10490:,}" in summary["police_uk_stop_searches"]
+    rows = {tuple(line.split()[:4]) for line in run("status", "--periods").stdout.splitlines()}
     assert ("police_uk_stop_searches", "2024-09", "loaded", "3,253") in rows
     assert ("pas_dashboard", "MPS", "loaded", "291") in rows
     assert ("pas_neighbourhood", "2015-16_to_2020-21", "loaded", "1,344") in rows
@@ -124,7 +128,7 @@ def test_same_month_twice_gives_identical_marts(built):
 
 def test_corrupted_batch_is_quarantined_and_warehouse_untouched(built, tmp_path):
     """A month whose records moved out of London fails its gate: quarantined, nothing published, nothing lost."""
-    from ingest.mirror import serve
+    from devdata.mirror import serve
     from tests.conftest import require_shared_data
 
     run, _, _ = built
@@ -149,7 +153,8 @@ def test_corrupted_batch_is_quarantined_and_warehouse_untouched(built, tmp_path)
         finally:
             run.env["POLICE_UK_API_URL"] = "http://127.0.0.1:9/unset"
     assert failed.returncode != 0
-    assert "FAILED: stop_search 2024-10" in failed.stdout
+    assert "2024-10 FAILED: gate police_uk_stop_searches" in failed.stdout
+    assert "mapwh run FAILED" in failed.stdout and "stop_search" in failed.stdout.splitlines()[-1]
 
     import hashlib
 

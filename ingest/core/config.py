@@ -1,0 +1,117 @@
+"""One place where configuration is read.
+
+Every source module, pipeline step, DAG and CLI command asks this module where
+things are, so the same code runs against the real sites, a local mirror or a
+recorded fixture served on 127.0.0.1 (Dagster's "resources per environment",
+with environment variables as the switch). A source declares the variable
+that locates it and the real site as its default (see `ingest.core.source`);
+`Settings.locations()` reads it. Nothing here does I/O at import.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
+
+def split_locations(value: str) -> tuple[str, ...]:
+    """A comma-separated list of URLs or paths, blanks dropped."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the configuration: MAPWH_HOME, HTTP behaviour and the environment it came from."""
+
+    home: Path
+    http_timeout_s: float
+    http_max_retries: int
+    http_backoff_s: float
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def get(self, name: str, default: str = "") -> str:
+        """A variable's value (stripped), or `default` when it is not set at all."""
+        value = self.environ.get(name)
+        return default if value is None else value.strip()
+
+    def locations(self, variable: str, default: str = "") -> tuple[str, ...]:
+        """The comma-separated locations in `variable`; empty when it is set empty (source not taken)."""
+        return split_locations(self.get(variable, default))
+
+    # State under MAPWH_HOME -------------------------------------------------
+    @property
+    def raw_dir(self) -> Path:
+        """Append-only landing zone: every response byte for byte, plus manifest."""
+        return self.home / "raw"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.raw_dir / "manifest.jsonl"
+
+    @property
+    def validated_dir(self) -> Path:
+        """Batches that passed their gate, one Parquet file per (table, period)."""
+        return self.home / "validated"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.home / "audit"
+
+    @property
+    def gx_dir(self) -> Path:
+        """Great Expectations file context: validation results and Data Docs."""
+        return self.home / "gx"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The published warehouse that readers and BI tools open."""
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.home / "build"
+
+    @property
+    def logs_dir(self) -> Path:
+        """Full logs: dbt's node log, library warnings, tracebacks (the console shows a summary)."""
+        return self.home / "logs"
+
+    @property
+    def airflow_home(self) -> Path:
+        """AIRFLOW_HOME when set (a deployed Airflow), else MAPWH_HOME/airflow."""
+        override = self.get("AIRFLOW_HOME")
+        return Path(override) if override else self.home / "airflow"
+
+    @property
+    def duckdb_extension_dir(self) -> Path:
+        return self.home / "duckdb_extensions"
+
+
+def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `environ` (default: the process environment, read now)."""
+    env = dict(os.environ if environ is None else environ)
+
+    def var(name: str, default: str) -> str:
+        value = env.get(name)
+        return default if value is None or not value.strip() else value.strip()
+
+    home = Path(var("MAPWH_HOME", str(PROJECT_ROOT / "var"))).expanduser().resolve()
+    return Settings(
+        home=home,
+        http_timeout_s=float(var("MAPWH_HTTP_TIMEOUT", "60")),
+        http_max_retries=int(var("MAPWH_HTTP_RETRIES", "5")),
+        http_backoff_s=float(var("MAPWH_HTTP_BACKOFF", "1")),
+        environ=MappingProxyType(env),
+    )

@@ -1,0 +1,122 @@
+"""Fetching source bytes: the first step of the journey.
+
+Every source reads its locations through `fetch()`: a URL, a `file:` URL or a
+local path (configuration decides which), so the same code reads the real
+site, a local mirror or a recorded fixture. HTTP goes through a
+`requests.Session` whose adapter retries with `urllib3.Retry`: 429 and 5xx,
+connection errors and read timeouts, with exponential backoff, honouring
+`Retry-After` given as seconds or as an HTTP date (capped by
+`MAPWH_HTTP_RETRY_AFTER_MAX`). What comes back is bytes, exactly as served;
+whether they are valid JSON or CSV is the source module's business.
+
+Rate limits are not enforced here: one process cannot see the others. The
+police.uk limit (15 requests/s) is kept by the Airflow pool `police_uk_api`,
+which bounds how many tasks talk to the API at once (see
+`warehouse.orchestration`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from ingest.core.config import Settings
+from ingest.core.errors import SourceError, SourceHTTPError
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = (429, 500, 502, 503, 504)
+USER_AGENT = "mapwh (+open data warehouse for London policing accountability data)"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str
+    content: bytes
+    status: int
+    content_type: str
+    fetched_at: float  # epoch seconds
+
+
+def is_remote(location: str) -> bool:
+    return urlparse(location).scheme in ("http", "https")
+
+
+def local_path(location: str) -> Path:
+    parsed = urlparse(location)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    return Path(location).expanduser()
+
+
+def file_name(location: str) -> str:
+    """The file name a location ends in (query string and zip member markers aside)."""
+    return Path(unquote(location.split("?", 1)[0].split("!", 1)[-1])).name
+
+
+def retry_policy(retries: int, backoff_s: float, retry_after_max_s: int) -> Retry:
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        status_forcelist=RETRYABLE_STATUS,
+        backoff_factor=backoff_s,
+        backoff_max=60,
+        respect_retry_after_header=True,
+        retry_after_max=retry_after_max_s,
+        raise_on_status=False,  # the last response comes back; fetch() names its status
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _session(retries: int, backoff_s: float, retry_after_max_s: int) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry_policy(retries, backoff_s, retry_after_max_s))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def session_for(settings: Settings) -> requests.Session:
+    """One session (connection pool) per retry policy per process."""
+    retry_after_max = int(float(settings.get("MAPWH_HTTP_RETRY_AFTER_MAX", "300")))
+    return _session(settings.http_max_retries, settings.http_backoff_s, retry_after_max)
+
+
+def fetch(settings: Settings, location: str, *, not_found_ok: bool = False) -> Fetched:
+    """Read a URL (with retries) or a local file, returning its bytes.
+
+    Raises SourceHTTPError for a status other than 200 (after retries for the
+    retryable ones), SourceError for a missing local file or a network
+    failure after retries. With `not_found_ok`, a 404 is returned (status 404,
+    empty content) instead.
+    """
+    if not is_remote(location):
+        path = local_path(location)
+        if not path.is_file():
+            raise SourceError(f"local source file not found: {path}")
+        return Fetched(str(path), path.read_bytes(), 200, "", time.time())
+
+    try:
+        resp = session_for(settings).get(location, timeout=settings.http_timeout_s)
+    except requests.RequestException as exc:
+        raise SourceError(f"{location}: gave up after {settings.http_max_retries} retries ({type(exc).__name__}: {exc})") from exc
+    if resp.status_code == 200:
+        return Fetched(location, resp.content, 200, resp.headers.get("Content-Type", ""), time.time())
+    if resp.status_code == 404 and not_found_ok:
+        return Fetched(location, b"", 404, resp.headers.get("Content-Type", ""), time.time())
+    retried = len(resp.raw.retries.history) if getattr(resp.raw, "retries", None) else 0
+    detail = f"after {retried} retries" if resp.status_code in RETRYABLE_STATUS else resp.text[:200].strip()
+    raise SourceHTTPError(location, resp.status_code, detail)

@@ -1,0 +1,45 @@
+"""Reference lists the gates and parsers share with dbt: read from the dbt seeds, never copied.
+
+The seeds in `dbt_project/seeds/` are the one list of known labels, codes,
+boroughs and measures. dbt loads them into `reference.*`; the gates use the
+same files to fail a batch with a label nobody has mapped yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+
+from ingest.core.config import SEEDS_DIR
+
+
+@functools.cache
+def seed_rows(seed: str) -> tuple[dict[str, str], ...]:
+    with (SEEDS_DIR / f"{seed}.csv").open(newline="", encoding="utf-8") as fh:
+        return tuple(csv.DictReader(fh))
+
+
+def seed_values(seed: str, column: str) -> list[str]:
+    """The distinct non-blank values of a seed column, sorted."""
+    return sorted({row[column] for row in seed_rows(seed) if row[column]})
+
+
+def seed_codes(seed: str, variable: str) -> list[int]:
+    """Codes of one questionnaire variable in a code-frame seed (`variable`, `code` columns)."""
+    return sorted({int(r["code"]) for r in seed_rows(seed) if r["variable"] == variable})
+
+
+@functools.cache
+def borough_lookup() -> dict[str, str]:
+    """Lower-cased ONS name or known alias → ONS borough name."""
+    by_code = {r["borough_code"]: r["borough_name"] for r in seed_rows("london_boroughs")}
+    lookup = {name.lower(): name for name in by_code.values()}
+    for row in seed_rows("borough_aliases"):
+        lookup[row["alias"].lower()] = by_code[row["borough_code"]]
+    return lookup
+
+
+def squash(text: str) -> str:
+    """Case and spacing folded away: how two spellings of one label are compared."""
+    return re.sub(r"\s+", " ", text).strip().casefold()

@@ -1,0 +1,108 @@
+"""What a source module declares, so that one pipeline can load any source.
+
+A source is one module of `ingest/` ending in `SOURCE = Source(...)`: where it
+lives (the configuration variable and the real site as its default), how to
+fetch it, how to parse its bytes into batches of its raw table, that table
+(`ingest.core.contract.Table`), its gate suite (`expectations/<suite>.json`)
+with the view and parameters the suite needs, and the DAG that loads it.
+`warehouse.pipeline` does the rest the same way for every source: land the
+bytes, parse them once, gate each batch, commit it or quarantine it.
+
+Heavy libraries (pandas, openpyxl) are imported inside the functions a source
+declares, so that DAG files can read the declarations at parse time cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from ingest.core import http
+from ingest.core.config import Settings
+from ingest.core.contract import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One period's rows from one landed file: the table's own columns (lineage is the pipeline's)."""
+
+    period: str
+    frame: "pd.DataFrame"
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What a gate's parameters may depend on besides the batch itself."""
+
+    period: str
+    history: tuple[dict, ...] = ()  # batches serving the table's other periods (validated zone), by period
+    serving: dict | None = None  # the batch serving this period now, if any
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where one period of a partitioned source is to be read from, if anywhere."""
+
+    period: str
+    locations: tuple[str, ...]  # alternatives, tried in order until one is found (not a 404)
+    via: str = ""  # how it was found, e.g. 'api' or 'archive'
+    note: str = ""  # why not, when there are no locations
+
+
+# A reader the pipeline hands to a source's planner: fetches a location, lands
+# its bytes under the given raw-zone name and period, parses them with the
+# given function (a rejection is quarantined), and returns what it parsed.
+Reader = Callable[[str, str, str, Callable[[bytes, str], object]], object]
+
+
+def _identity(frame):
+    return frame
+
+
+def _no_parameters(context: GateContext) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # raw-zone folder, manifest `source`, quarantine folder, CLI name
+    table: Table
+    suite: str  # expectations/<suite>.json
+    dag: str  # the DAG that loads it
+    variable: str  # configuration variable locating it (comma-separated URLs or paths)
+    default: str  # the real site; '' when there is none (e.g. released to researchers only)
+    parse: Callable[..., list[Batch]]  # (content, *, location, period) -> batches
+    extension: str | Callable[[bytes], str]  # of landed files (or a function of their bytes)
+    description: str
+    gate_view: Callable[["pd.DataFrame"], "pd.DataFrame"] = _identity
+    gate_parameters: Callable[[GateContext], dict] = _no_parameters
+    fetch: Callable[[Settings, str], http.Fetched] = http.fetch
+    # Partitioned sources (one period per run) plan each period; whole sources
+    # are published whole and load every configured location each run.
+    plan: Callable[[Settings, str, Reader], Plan] | None = None
+    # The DAG's schedule: a cron of its data intervals (Europe/London), or an
+    # Airflow preset such as "@once"; and the first date it may run for.
+    schedule: str = "@once"
+    start: str = "2016-01-01"
+    directory_suffix: str | None = None  # a local directory location stands for its files with this suffix
+    extra_variables: tuple[tuple[str, str, str], ...] = field(default=())  # (variable, default, meaning)
+
+    def extension_for(self, content: bytes) -> str:
+        return self.extension(content) if callable(self.extension) else self.extension
+
+    @property
+    def partitioned(self) -> bool:
+        return self.plan is not None
+
+    def locations(self, settings: Settings) -> tuple[str, ...]:
+        """The configured locations; a local directory stands for its files (sorted)."""
+        found: list[str] = []
+        for loc in settings.locations(self.variable, self.default):
+            if self.directory_suffix and not http.is_remote(loc) and http.local_path(loc).is_dir():
+                found.extend(str(p) for p in sorted(http.local_path(loc).glob(f"*{self.directory_suffix}")))
+            else:
+                found.append(loc)
+        return tuple(found)

@@ -1,0 +1,280 @@
+"""MOPAC Public Attitude Survey (PAS) trust and confidence dashboard: the workbook or its sheet CSVs.
+
+`PAS_DASHBOARD_URL` names the published workbook (sheets `MPS` and `Borough`)
+or one or more CSV exports of its sheets, as they circulate. The format is
+detected from the bytes, never guessed: an xlsx zip, or a CSV whose header is
+`Date, Survey, Borough, Measure, Proportion[, MPS]`, separated by `;` or `,`.
+Every export whose reading is unambiguous under CSV quoting rules is read:
+`;` with decimal commas, `,` with decimal commas inside quotes (`"0,56"`) or
+decimal points, day/month/year dates with or without zero padding, a BOM or
+none, CRLF or LF, trailing empty columns, and a measure spelt with other case
+or spacing (read as the dashboard's own spelling). A comma-separated file with
+unquoted decimal commas cannot be read unambiguously and is refused. Each
+sheet is a batch (its period is the sheet's name), in long form.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+
+from ingest.core import reference
+from ingest.core.contract import Column, Table
+from ingest.core.errors import SourceFormatError
+from ingest.core.formats import decode_text, refuse_html
+from ingest.core.source import Batch, GateContext, Source
+
+HEADER = ("Date", "Survey", "Borough", "Measure", "Proportion")
+SHEETS = ("MPS", "Borough")
+XLSX_SIGNATURE = b"PK\x03\x04"
+# The dashboard's measures, spelt as MOPAC spells them (the gate's known set).
+MEASURES = (
+    '"Good Job" local',
+    "Contact ward officer",
+    "Informed local",
+    "Listen to concerns",
+    "Relied on to be there",
+    "Treat everyone fairly",
+    "Trust MPS",
+    "Understand issues",
+)
+_MEASURE_SPELLINGS = {reference.squash(m): m for m in MEASURES}
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
+
+TABLE = Table(
+    "pas_dashboard",
+    "The dashboard's MPS and Borough sheets in long form, one row per published (quarter end, area, "
+    "measure): rolling-12-month proportions; `period` is the sheet.",
+    (
+        Column("source_format", "VARCHAR", "`xlsx` or `csv`: the format detected from the bytes."),
+        Column("row_index", "INTEGER", "0-based data row of the sheet."),
+        Column("date_text", "VARCHAR", "The date as published (`31/03/2016`, or the workbook cell's ISO date)."),
+        Column("quarter_end", "DATE", "The date parsed, day first."),
+        Column("survey", "VARCHAR", "As published (`PAS`)."),
+        Column("borough", "VARCHAR", "`MPS` or the borough as MOPAC writes it (`City of Westminster`)."),
+        Column("measure", "VARCHAR", "As published, read as the dashboard's spelling when it differs only in case or spacing."),
+        Column("proportion", "DOUBLE", "The proportion, 0-1 (decimal commas read); the gate checks the range."),
+        Column("mps_proportion", "DOUBLE", "Borough sheet only: the MPS figure printed beside it."),
+    ),
+    dbt=("pas", "dashboard"),
+)
+
+
+# --------------------------------------------------------------------------- detection
+def detect_format(content: bytes) -> str:
+    """'xlsx' or 'csv'; raises SourceFormatError for anything else."""
+    if content.startswith(XLSX_SIGNATURE):
+        return "xlsx"
+    refuse_html(content, what="PAS dashboard", expected="a workbook or CSV")
+    first_line = content[:4096].split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    if _header_cells(first_line) is None:
+        raise SourceFormatError(
+            f"PAS dashboard: neither an xlsx workbook nor a CSV export with a Date..Proportion header: {first_line[:120]!r}"
+        )
+    return "csv"
+
+
+def _header_cells(first_line: str) -> tuple[str, list[str]] | None:
+    """(delimiter, named header cells) when the line is the dashboard's header, split by `;` or `,`."""
+    for delimiter in (";", ","):
+        cells = next(csv.reader([first_line.strip("\r\n")], delimiter=delimiter), [])
+        named = [c.strip() for c in cells]
+        while named and not named[-1]:
+            named.pop()  # trailing empty columns
+        if tuple(c.casefold() for c in named[: len(HEADER)]) == tuple(h.casefold() for h in HEADER):
+            return delimiter, named
+    return None
+
+
+# --------------------------------------------------------------------------- values
+def _parse_date(value: object, where: str) -> tuple[str, date]:
+    if isinstance(value, datetime):
+        return value.date().isoformat(), value.date()
+    if isinstance(value, date):
+        return value.isoformat(), value
+    text = str(value).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return text, datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise SourceFormatError(f"{where}: unreadable date {text!r} (expected day/month/year)")
+
+
+def _parse_number(value: object, decimal: str, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    if decimal == ",":
+        if "." in text:
+            raise SourceFormatError(f"{where}: {text!r} mixes decimal marks in a decimal-comma file")
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise SourceFormatError(f"{where}: not a number {value!r}") from exc
+
+
+def _decimal_mark(records: list[list[str]], columns: range) -> str:
+    """',' when numbers use decimal commas, '.' when points; refuse a mix."""
+    marks = set()
+    for rec in records:
+        for j in columns:
+            value = rec[j].strip() if j < len(rec) and rec[j] else ""
+            if re.fullmatch(r"-?\d+,\d+", value):
+                marks.add(",")
+            elif re.fullmatch(r"-?\d+\.\d+", value):
+                marks.add(".")
+    if len(marks) > 1:
+        raise SourceFormatError("PAS dashboard CSV: both decimal commas and points in the proportions; refusing to guess")
+    return marks.pop() if marks else "."
+
+
+def canonical_measure(text: str | None) -> str | None:
+    """The dashboard's spelling of a measure written with other case or spacing; unknown ones as published."""
+    if text is None:
+        return None
+    return _MEASURE_SPELLINGS.get(reference.squash(text), text)
+
+
+def _sheet_of(named: list[str], boroughs: set[str], where: str) -> str:
+    """Which sheet a table is: the Borough sheet has the extra `MPS` column."""
+    extra = [c.casefold() for c in named[len(HEADER):]]
+    if not extra and boroughs <= {"MPS"}:
+        return "MPS"
+    if extra == ["mps"] and "MPS" not in boroughs:
+        return "Borough"
+    raise SourceFormatError(f"{where}: cannot tell the sheet (header {named!r}, areas {sorted(boroughs)[:3]}...)")
+
+
+def _rows(records: list[list], *, width: int, decimal: str, fmt: str, where: str) -> list[dict]:
+    rows = []
+    for i, rec in enumerate(records):
+        line = f"{where} row {i + 2}"
+        date_text, quarter_end = _parse_date(rec[0], line)
+        rows.append(
+            {
+                "source_format": fmt,
+                "row_index": i,
+                "date_text": date_text,
+                "quarter_end": quarter_end,
+                "survey": None if rec[1] is None else str(rec[1]).strip(),
+                "borough": None if rec[2] is None else str(rec[2]).strip(),
+                "measure": canonical_measure(None if rec[3] is None else str(rec[3])),
+                "proportion": _parse_number(rec[4], decimal, line),
+                "mps_proportion": _parse_number(rec[5], decimal, line) if width > 5 else None,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- parse
+def _parse_workbook(content: bytes, name: str) -> dict[str, list[dict]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        missing = [s for s in SHEETS if s not in book.sheetnames]
+        if missing:
+            raise SourceFormatError(f"PAS dashboard workbook {name}: no sheet(s) {missing} (has {book.sheetnames})")
+        out = {}
+        for sheet in SHEETS:
+            values = [list(r) for r in book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
+            named = [str(v).strip() for v in values[0] if v is not None]
+            records = values[1:]
+            where = f"{name}[{sheet}]"
+            if tuple(c.casefold() for c in named[: len(HEADER)]) != tuple(h.casefold() for h in HEADER):
+                raise SourceFormatError(f"{where}: header {named!r} is not {list(HEADER)!r}[+ MPS]")
+            found = _sheet_of(named, {str(r[2]).strip() for r in records}, where)
+            if found != sheet:
+                raise SourceFormatError(f"PAS dashboard workbook {name}: sheet {sheet} looks like {found}")
+            out[sheet] = _rows(records, width=len(named), decimal=".", fmt="xlsx", where=where)
+        return out
+    finally:
+        book.close()
+
+
+def _parse_csv(content: bytes, name: str) -> dict[str, list[dict]]:
+    where = f"PAS dashboard CSV {name}".rstrip()
+    text = decode_text(content, what=where)
+    found = _header_cells(text.split("\n", 1)[0])
+    if found is None:
+        raise SourceFormatError(f"{where}: no Date..Proportion header separated by ';' or ','")
+    delimiter, named = found
+    table = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(c.strip() for c in r)]
+    records = []
+    for i, rec in enumerate(table[1:]):
+        beyond = [c for c in rec[len(named):] if c.strip()]
+        if beyond or len(rec) < len(named):
+            hint = (
+                "; decimal commas in a comma-separated file must be quoted (\"0,56\"), otherwise the file is ambiguous"
+                if delimiter == "," and beyond else ""
+            )
+            raise SourceFormatError(f"{where}: row {i + 2} has {len(rec)} fields for a {len(named)}-column header{hint}")
+        records.append(rec[: len(named)])
+    decimal = _decimal_mark(records, range(4, len(named)))
+    sheet = _sheet_of(named, {r[2].strip() for r in records}, where)
+    return {sheet: _rows(records, width=len(named), decimal=decimal, fmt="csv", where=where)}
+
+
+def parse_sheets(content: bytes, name: str = "") -> dict:
+    """A workbook (both sheets) or one CSV export → {sheet: rows of raw.pas_dashboard}."""
+    import pandas as pd
+
+    parsed = _parse_workbook(content, name) if detect_format(content) == "xlsx" else _parse_csv(content, name)
+    return {sheet: pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object) for sheet, rows in parsed.items()}
+
+
+def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
+    from ingest.core.http import file_name
+
+    return [Batch(sheet, frame) for sheet, frame in parse_sheets(content, file_name(location)).items()]
+
+
+# --------------------------------------------------------------------------- gate
+def gate_view(frame):
+    """Borough spellings mapped to ONS names (MPS = London), and quarter checks."""
+    import pandas as pd
+
+    lookup = reference.borough_lookup()
+    view = frame.copy()
+    view["area"] = [("London" if b == "MPS" else lookup.get(str(b).lower())) for b in view["borough"]]
+    ends = pd.to_datetime(view["quarter_end"])
+    view["is_quarter_end"] = ends.dt.is_quarter_end.tolist()
+    view["areas_in_quarter"] = view.groupby("quarter_end")["area"].transform("nunique")
+    view["quarter_end"] = ends
+    return view
+
+
+def gate_parameters(context: GateContext) -> dict:
+    return {
+        "expected_areas_per_quarter": 32 if context.period == "Borough" else 1,
+        "known_measures": list(MEASURES),
+    }
+
+
+def extension(content: bytes) -> str:
+    return "xlsx" if content.startswith(XLSX_SIGNATURE) else "csv"
+
+
+SOURCE = Source(
+    name="pas_dashboard",
+    table=TABLE,
+    suite="pas_dashboard",
+    dag="pas",
+    variable="PAS_DASHBOARD_URL",
+    default="https://data.london.gov.uk/download/mopac-surveys/PAS_T%26Cdashboard_to%20Q3%2023-24.xlsx",
+    parse=parse,
+    extension=extension,
+    description=__doc__.split("\n\n")[0],
+    start="2014-10-01",
+    gate_view=gate_view,
+    gate_parameters=gate_parameters,
+    schedule="0 6 1 1,4,7,10 *",
+)

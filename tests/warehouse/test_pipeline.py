@@ -1,0 +1,245 @@
+"""warehouse/pipeline.py: any source from its declaration, through real Great Expectations gates.
+
+police.uk months come from the synthetic sample served on 127.0.0.1 (the
+pipeline plans, fetches and lands them as in production); the PAS, census
+and boundary loads read the real files in ../shared/data by path. Every
+test has its own MAPWH_HOME in tmp_path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from devdata import sample
+from devdata.mirror import serve
+from ingest import registry
+from ingest.core.config import get_settings
+from ingest.core.raw_zone import read_jsonl
+from warehouse import pipeline, validated
+from warehouse.gates import GateFailed
+
+STOPS = registry.get("police_uk_stop_search")
+TABLE = STOPS.table.name
+DASHBOARD = registry.get("pas_dashboard")
+NEIGHBOURHOOD = "pas/neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv"
+
+
+@pytest.fixture
+def mirror_root(tmp_path):
+    root = tmp_path / "mirror"
+    sample.generate(root, first_month="2024-01", last_month="2024-05", archive_months=(), empty_months=())
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path, mirror_root):
+    with serve(mirror_root) as server:
+        yield get_settings({"MAPWH_HOME": str(tmp_path / "var"), "POLICE_UK_API_URL": server.api_url})
+
+
+def home_with(tmp_path, **env):
+    return get_settings({"MAPWH_HOME": str(tmp_path / "var"), **env})
+
+
+def load(settings, month: str) -> dict:
+    (committed,) = pipeline.load_planned(settings, STOPS, pipeline.plan(settings, STOPS, month))
+    return committed
+
+
+def stops_file(root, month):
+    return root / sample.STOPS_DIR / f"{month}.json"
+
+
+def manifest(settings, period):
+    return [m for m in read_jsonl(settings.manifest_path) if m["period"] == period]
+
+
+# --------------------------------------------------------------------------- police.uk (partitioned)
+def test_a_month_loads_into_the_validated_zone(settings, mirror_root):
+    committed = load(settings, "2024-01")
+    expected = len(json.loads(stops_file(mirror_root, "2024-01").read_bytes()))
+    assert committed["status"] == "loaded" and committed["rows"] == expected
+    assert validated.current(settings.validated_dir, TABLE, "2024-01")["batch_id"] == committed["batch_id"]
+    # landed once, parsed once: one manifest row with the record count
+    (landed,) = manifest(settings, "2024-01")
+    assert landed["status"] == "fetched" and landed["records"] == expected
+
+
+def test_html_error_page_is_rejected_and_quarantined(settings, mirror_root):
+    html = b"<!DOCTYPE html>\n<html><body><h1>502 Bad Gateway</h1></body></html>"
+    stops_file(mirror_root, "2024-02").write_bytes(html)
+    with pytest.raises(pipeline.BatchRejected, match="HTML page instead of JSON"):
+        load(settings, "2024-02")
+    (quarantined,) = (settings.quarantine_dir / STOPS.name / "2024-02").iterdir()
+    assert (quarantined / "payload.json").read_bytes() == html
+    assert "HTML" in (quarantined / "reason.txt").read_text()
+    assert [m["status"] for m in manifest(settings, "2024-02")] == ["rejected"]
+    assert validated.current(settings.validated_dir, TABLE, "2024-02") is None
+
+
+def test_truncated_json_is_rejected(settings, mirror_root):
+    content = stops_file(mirror_root, "2024-03").read_bytes()
+    stops_file(mirror_root, "2024-03").write_bytes(content[: len(content) - 500])
+    with pytest.raises(pipeline.BatchRejected, match="truncated JSON"):
+        load(settings, "2024-03")
+
+
+def test_a_malformed_value_rejects_the_batch_and_keeps_its_bytes(settings, mirror_root):
+    records = json.loads(stops_file(mirror_root, "2024-03").read_bytes())
+    records[5]["location"] = "51.5,-0.1"  # a string where an object belongs
+    broken = json.dumps(records).encode()
+    stops_file(mirror_root, "2024-03").write_bytes(broken)
+    with pytest.raises(pipeline.BatchRejected, match="AttributeError"):
+        load(settings, "2024-03")
+    (quarantined,) = (settings.quarantine_dir / STOPS.name / "2024-03").iterdir()
+    assert (quarantined / "payload.json").read_bytes() == broken
+    assert [m["status"] for m in manifest(settings, "2024-03")] == ["rejected"]
+
+
+def test_empty_answer_never_replaces_a_loaded_month(settings, mirror_root):
+    first = load(settings, "2024-01")
+    stops_file(mirror_root, "2024-01").write_bytes(b"[]")
+    again = load(settings, "2024-01")
+    assert again["batch_id"] == first["batch_id"]
+    assert [m["status"] for m in manifest(settings, "2024-01")] == ["fetched", "empty"]
+
+
+def test_record_count_collapse_fails_and_a_drop_warns(settings, mirror_root):
+    for month in ("2024-01", "2024-02", "2024-03"):
+        load(settings, month)
+    april = json.loads(stops_file(mirror_root, "2024-04").read_bytes())
+    stops_file(mirror_root, "2024-04").write_text(json.dumps(april[: len(april) // 2]))  # about half: a drop
+    dropped = load(settings, "2024-04")
+    assert dropped["status"] == "loaded"
+    assert any("row_count" in w for w in dropped["warnings"])
+
+    may = json.loads(stops_file(mirror_root, "2024-05").read_bytes())
+    stops_file(mirror_root, "2024-05").write_text(json.dumps(may[:100]))  # a collapse
+    with pytest.raises(GateFailed, match="expect_table_row_count_to_be_between"):
+        load(settings, "2024-05")
+    assert validated.current(settings.validated_dir, TABLE, "2024-05") is None
+    assert any((settings.quarantine_dir / STOPS.name / "2024-05").iterdir())
+
+
+def test_unknown_label_fails_the_gate(settings, mirror_root):
+    records = json.loads(stops_file(mirror_root, "2024-01").read_bytes())
+    records[0]["officer_defined_ethnicity"] = "Martian"
+    stops_file(mirror_root, "2024-01").write_text(json.dumps(records))
+    with pytest.raises(GateFailed, match="officer_defined_ethnicity"):
+        load(settings, "2024-01")
+
+
+def test_unpublished_month_is_not_planned(settings):
+    planned = pipeline.plan(settings, STOPS, "2023-06")
+    assert planned.locations == () and "API latest 2024-05" in planned.note
+    with pytest.raises(pipeline.NotPublished):
+        pipeline.load_planned(settings, STOPS, planned)
+
+
+def test_archive_directory_url_is_tried_and_a_missing_month_is_not_published(tmp_path):
+    root = tmp_path / "mirror"
+    sample.generate(root, first_month="2024-01", last_month="2024-01", archive_months=("2016-06",), empty_months=())
+    with serve(root) as server:
+        settings = home_with(tmp_path, POLICE_UK_API_URL=server.api_url,
+                             POLICE_UK_ARCHIVE_URL=server.url_for("police_uk/archive") + "/")
+        committed = load(settings, "2016-06")
+        assert committed["status"] == "loaded" and committed["rows"] > 5000
+        assert committed["url"].endswith("/police_uk/archive/2016-06/2016-06-metropolitan-stop-and-search.csv")
+        planned = pipeline.plan(settings, STOPS, "2016-07")
+        assert planned.via == "archive"
+        with pytest.raises(pipeline.NotPublished):
+            pipeline.load_planned(settings, STOPS, planned)
+
+
+# --------------------------------------------------------------------------- whole sources
+def test_real_sheets_neighbourhood_census_and_boundaries_pass_their_gates(shared_data, tmp_path):
+    pas = shared_data / "pas"
+    settings = home_with(
+        tmp_path,
+        PAS_DASHBOARD_URL=f"{pas / 'pas_dashboard_mps_sheet.csv'},{pas / 'pas_dashboard_borough_sheet.csv'}",
+        PAS_NEIGHBOURHOOD_URL=str(shared_data / NEIGHBOURHOOD),
+        CENSUS_POPULATION_URL=str(shared_data / "census/census_2021_ethnic_group_8_categories_utla.csv"),
+        LONDON_BOUNDARIES_URL=str(shared_data / "geo/london_boroughs.geojson"),
+    )
+    loaded = {c["period"]: c for c in pipeline.load(settings, DASHBOARD)}
+    assert {p: c["rows"] for p, c in loaded.items()} == {"MPS": 291, "Borough": 9312}
+    assert all(not c["warnings"] for c in loaded.values())  # 32 boroughs every quarter
+    (neighbourhood,) = pipeline.load(settings, registry.get("pas_neighbourhood"))
+    assert neighbourhood["rows"] == 112 * 12 and neighbourhood["period"] == "2015-16_to_2020-21"
+    (census,) = pipeline.load(settings, registry.get("census_population"))
+    (boundaries,) = pipeline.load(settings, registry.get("london_boundaries"))
+    assert census["status"] == boundaries["status"] == "loaded" and boundaries["rows"] == 33
+
+
+def _circulating_export(shared_data) -> bytes:
+    """The real Borough sheet as it circulates: `,`, quoted decimal commas, unpadded dates, trailing empty columns."""
+    rows = list(csv.reader(io.StringIO((shared_data / "pas/pas_dashboard_borough_sheet.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for i, r in enumerate(rows):
+        if i:
+            d, m, y = r[0].split("/")
+            r = [f"{int(d)}/{int(m)}/{y}"] + r[1:]
+        writer.writerow(r + ["", ""])
+    return out.getvalue().encode()
+
+
+def test_the_circulating_comma_export_loads_the_same_32_boroughs(shared_data, tmp_path):
+    import duckdb
+
+    path = tmp_path / "pas_dashboard_borough_sheet.csv"
+    path.write_bytes(_circulating_export(shared_data))
+    homes = {
+        "exported": home_with(tmp_path / "a", PAS_DASHBOARD_URL=str(path)),
+        "published": home_with(tmp_path / "b", PAS_DASHBOARD_URL=str(shared_data / "pas/pas_dashboard_borough_sheet.csv")),
+    }
+    values = {}
+    for name, settings in homes.items():
+        (committed,) = pipeline.load(settings, DASHBOARD)
+        assert committed["rows"] == 9312 and not committed["warnings"]  # no borough missing in any quarter
+        file = settings.validated_dir / "pas_dashboard" / "Borough" / committed["file"]
+        values[name] = duckdb.sql(
+            f"select quarter_end, borough, measure, proportion, mps_proportion from '{file}' order by all"
+        ).fetchall()
+    assert values["exported"] == values["published"]
+
+
+def test_export_with_a_proportion_of_8_fails_and_is_quarantined(shared_data, tmp_path):
+    text = (shared_data / "pas/pas_dashboard_mps_sheet.csv").read_text(encoding="utf-8-sig")
+    broken = text.replace("31/03/2016;PAS;MPS;Trust MPS;0,86", "31/03/2016;PAS;MPS;Trust MPS;8,0", 1)
+    assert broken != text
+    path = tmp_path / "pas_dashboard_mps_sheet.csv"
+    path.write_text(broken, encoding="utf-8")
+    settings = home_with(tmp_path, PAS_DASHBOARD_URL=str(path))
+    with pytest.raises(GateFailed, match="proportion"):
+        pipeline.load(settings, DASHBOARD)
+    assert validated.current(settings.validated_dir, "pas_dashboard", "MPS") is None
+    (quarantined,) = (settings.quarantine_dir / "pas_dashboard" / "MPS").iterdir()
+    assert (quarantined / "payload.csv").read_text(encoding="utf-8") == broken
+
+
+def test_missing_borough_warns_and_unknown_measure_fails(shared_data, tmp_path):
+    lines = (shared_data / "pas/pas_dashboard_borough_sheet.csv").read_text(encoding="utf-8-sig").splitlines()
+    without_sutton = [line for line in lines if ";Sutton;" not in line or not line.startswith("31/12/2023")]
+    path = tmp_path / "pas_dashboard_borough_sheet.csv"
+    path.write_text("\n".join(without_sutton) + "\n", encoding="utf-8")
+    settings = home_with(tmp_path, PAS_DASHBOARD_URL=str(path))
+    (borough,) = pipeline.load(settings, DASHBOARD)
+    assert borough["rows"] == 9312 - 8 and any("areas_in_quarter" in w for w in borough["warnings"])
+
+    renamed = [line.replace(";Trust MPS;", ";Trust the Met;") for line in lines]
+    path.write_text("\n".join(renamed) + "\n", encoding="utf-8")
+    with pytest.raises(GateFailed, match="measure"):
+        pipeline.load(settings, DASHBOARD)
+
+
+def test_an_empty_source_variable_means_not_taken_and_lands_nothing(tmp_path):
+    settings = home_with(tmp_path, PAS_DASHBOARD_URL="", PAS_NEIGHBOURHOOD_URL="")
+    for name in ("pas_dashboard", "pas_neighbourhood", "pas_microdata"):  # microdata has no default at all
+        with pytest.raises(pipeline.NotConfigured, match=registry.get(name).variable):
+            pipeline.load(settings, registry.get(name))
+    assert not settings.manifest_path.exists()

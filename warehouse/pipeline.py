@@ -1,0 +1,175 @@
+"""The load pipeline, the same for every source: fetch → land → parse once → gate → commit.
+
+A source module (`ingest/<source>.py`) declares what is particular to it;
+this module does the rest. The bytes are landed in the raw zone whatever
+happens next. Bytes the parser cannot read (HTML, truncated JSON, a short
+row, a bad encoding, a malformed value) are rejected: recorded as such in the
+manifest, copied to `quarantine/<source>/<period>/<sha256[:16]>/` with the
+reason, and the load raises BatchRejected. Each parsed batch is validated by
+its Great Expectations suite; a failing batch is quarantined with the
+validation report and the load raises GateFailed; a passing one becomes the
+batch serving its period in the validated zone. An empty answer is recorded
+but never replaces a loaded period. Callers (the DAG tasks) get small
+JSON-able dicts back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from ingest.core.config import Settings
+from ingest.core.errors import SourceError
+from ingest.core.http import Fetched
+from ingest.core.raw_zone import STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, batch_id_for, land
+from ingest.core.source import Batch, GateContext, Plan, Source
+from warehouse import gates, validated
+
+log = logging.getLogger(__name__)
+
+
+class BatchRejected(SourceError):
+    """The bytes arrived but could not be read as the source's format; they are quarantined."""
+
+
+class NotPublished(SourceError):
+    """The period is not (yet) published anywhere configured: nothing to load."""
+
+
+class NotConfigured(SourceError):
+    """The source's location variable is set empty: this deployment does not take it."""
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- quarantine
+def quarantine(settings: Settings, landed: dict, period: str, reason: str, report_path: str = "") -> Path:
+    """Copy a batch's raw bytes, reason and validation report into quarantine."""
+    target = settings.quarantine_dir / landed["source"] / period / landed["sha256"][:16]
+    target.mkdir(parents=True, exist_ok=True)
+    raw = settings.raw_dir / landed["path"]
+    shutil.copy2(raw, target / f"payload{raw.suffix}")
+    if report_path:
+        shutil.copy2(report_path, target / "validation.json")
+    (target / "reason.txt").write_text(reason + "\n")
+    (target / "batch.json").write_text(json.dumps({**landed, "period": period}, indent=1, sort_keys=True))
+    log.error("quarantined %s %s in %s: %s", landed["source"], period, target, reason.splitlines()[0])
+    return target
+
+
+# --------------------------------------------------------------------------- land and parse
+def read_and_land(settings: Settings, name: str, fetched: Fetched, *, period: str | None, extension: str,
+                  parse: Callable[[bytes], list[Batch] | object], count: Callable[[object], int]) -> tuple[dict, object]:
+    """Parse the bytes once and land them with the outcome; unreadable bytes are rejected and quarantined.
+
+    Any exception the parser raises counts as unreadable bytes: the parser is
+    where untrusted input meets code, and whatever it trips on, the bytes must
+    end in the raw zone and quarantine, never nowhere.
+    """
+    try:
+        parsed = parse(fetched.content)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        where = period or "unparsed"
+        detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SourceError) else str(exc)
+        landed = land(settings.raw_dir, source=name, period=where, url=fetched.url, content=fetched.content,
+                      extension=extension, records=None, status=STATUS_REJECTED, detail=detail).as_dict()
+        quarantine(settings, landed, where, detail)
+        raise BatchRejected(f"{name} {where}: {detail}") from exc
+    records = count(parsed)
+    landed_period = period or "+".join(sorted(b.period for b in parsed)) or "unparsed"
+    landed = land(settings.raw_dir, source=name, period=landed_period, url=fetched.url, content=fetched.content,
+                  extension=extension, records=records, status=STATUS_EMPTY if records == 0 else STATUS_FETCHED).as_dict()
+    return landed, parsed
+
+
+def reader(settings: Settings, source: Source):
+    """What a planner reads with: fetch, land under `name`, parse (rejections quarantined)."""
+
+    def read(name: str, location: str, period: str, parse: Callable[[bytes, str], object]) -> object:
+        fetched = source.fetch(settings, location)
+        _, parsed = read_and_land(settings, name, fetched, period=period, extension="json",
+                                  parse=lambda content: parse(content, fetched.url), count=len)
+        return parsed
+
+    return read
+
+
+# --------------------------------------------------------------------------- gate and commit
+def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Batch) -> dict:
+    """Validate one batch with the source's suite; pass → it serves its period, fail → quarantine."""
+    table = source.table
+    batch_id = batch_id_for(source.name, batch.period, landed["sha256"])
+    serving = validated.current(settings.validated_dir, table.name, batch.period)
+    meta = {k: landed[k] for k in ("source", "sha256", "url", "fetched_at")}
+    meta.update(batch_id=batch_id, loaded_at=_now_iso())
+
+    if batch.frame.empty:
+        log.warning("%s %s: the source answered with no records", source.name, batch.period)
+        if serving and serving.get("status") == "loaded":
+            log.warning("%s %s: keeping the loaded batch %s rather than replace it with nothing",
+                        source.name, batch.period, serving["batch_id"])
+            return serving
+        return validated.commit(settings.validated_dir, table, batch.period, None,
+                                {**meta, "status": "empty", "warnings": ["source returned no records"]})
+
+    frame = batch.frame.assign(period=batch.period, batch_id=batch_id, loaded_at=meta["loaded_at"])
+    history = tuple(c for c in validated.all_current(settings.validated_dir, table.name) if c["period"] != batch.period)
+    context = GateContext(period=batch.period, history=history, serving=serving)
+    result = gates.validate(
+        settings, source.suite, source.gate_view(frame),
+        target=f"{source.name} {batch.period}", batch_id=batch_id, parameters=source.gate_parameters(context),
+    )
+    if not result.success:
+        quarantine(settings, landed, batch.period, result.summary(), result.report_path)
+        raise gates.GateFailed(result)
+    committed = validated.commit(settings.validated_dir, table, batch.period, frame,
+                                 {**meta, "status": "loaded", "warnings": result.warnings})
+    log.info("loaded %s %s: %d rows (batch %s)", table.name, batch.period, committed["rows"], batch_id)
+    return committed
+
+
+def ingest_bytes(settings: Settings, source: Source, fetched: Fetched, period: str | None = None) -> list[dict]:
+    """Land, parse once, gate and commit every batch in one fetched file."""
+    landed, batches = read_and_land(
+        settings, source.name, fetched, period=period, extension=source.extension_for(fetched.content),
+        parse=lambda content: source.parse(content, location=fetched.url, period=period),
+        count=lambda parsed: sum(len(b.frame) for b in parsed),
+    )
+    return [gate_and_commit(settings, source, landed, batch) for batch in batches]
+
+
+# --------------------------------------------------------------------------- entry points
+def plan(settings: Settings, source: Source, period: str) -> Plan:
+    """Where a period of a partitioned source is published, if anywhere."""
+    if source.plan is None:
+        raise ValueError(f"{source.name} is published whole, not planned per period")
+    return source.plan(settings, period, reader(settings, source))
+
+
+def load_planned(settings: Settings, source: Source, planned: Plan) -> list[dict]:
+    """Load one planned period from the first of its locations that is found."""
+    if not planned.locations:
+        raise NotPublished(f"{source.name} {planned.period}: {planned.note}")
+    for location in planned.locations:
+        fetched = source.fetch(settings, location)
+        if fetched.status != 404:
+            return ingest_bytes(settings, source, fetched, planned.period)
+    raise NotPublished(f"{source.name} {planned.period}: not at {', '.join(planned.locations)} ({planned.note})")
+
+
+def load(settings: Settings, source: Source) -> list[dict]:
+    """Every configured location of a whole source (each file may hold several batches)."""
+    locations = source.locations(settings)
+    if not locations:
+        raise NotConfigured(f"{source.name}: {source.variable} is empty, so this deployment does not take it")
+    committed = []
+    for location in locations:
+        committed.extend(ingest_bytes(settings, source, source.fetch(settings, location)))
+    return committed
+
