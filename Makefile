@@ -5,17 +5,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MAPWH_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test lock sample bench docs clean
+.PHONY: install run test lock bench docs clean
 
 $(BIN)/uv:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q uv
+	@echo "make: creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip install -q uv
 
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
-	$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
-	touch $@
+	@echo "make: installing the pinned requirements.lock and mapwh into $(VENV)"
+	@$(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
+	@$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -23,10 +25,10 @@ lock: | $(BIN)/uv
 	$(BIN)/uv pip compile requirements.in -p 3.11 -o requirements.lock
 
 run: install
-	bin/run-sample
+	@bin/run-sample
 
 test: install
-	bin/run-tests
+	@bin/run-tests
 
 bench: install
 	$(BIN)/python -m devdata.bench

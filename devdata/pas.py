@@ -27,11 +27,12 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pendulum
 
 from devdata.boroughs import BOROUGHS, README_TITLE, SYNTHETIC_NOTICE, write_file
 
@@ -261,9 +262,8 @@ def microdata_header(fy: int) -> list[str]:
 
 def quarter_end(j: int) -> date:
     """End of quarter j (0 = April-June 2015; negative j reach back into 2014)."""
-    months = 3 * j + 3  # months after 1 April 2015 at the end of the quarter
-    y, m = 2015 + (3 + months) // 12, (3 + months) % 12 + 1  # first day of the next month
-    return date(y, m, 1) - timedelta(days=1)
+    end = pendulum.date(2015, 4, 1).add(months=3 * j + 2).end_of("month")
+    return date(end.year, end.month, end.day)
 
 
 def quarter_index(d: date) -> int:
@@ -273,10 +273,9 @@ def quarter_index(d: date) -> int:
 
 def _month_text(fy: int, month_index: int) -> str:
     """'FY 15/16 - Month 01 (Apr 2015)' for month_index 0 (April) .. 11 (March)."""
-    m = (3 + month_index) % 12 + 1
-    y = fy + (1 if month_index >= 9 else 0)
+    month = pendulum.date(fy, 4, 1).add(months=month_index)
     return (f"FY {fy % 100:02d}/{(fy + 1) % 100:02d} - Month {month_index + 1:02d} "
-            f"({date(y, m, 1).strftime('%b')} {y})")
+            f"({month.strftime('%b')} {month.year})")
 
 
 def _interp_anchor(name: str, j: int) -> float:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import statistics
 import zipfile
@@ -355,7 +354,9 @@ SOURCE = Source(
     plan=plan,
     schedule="0 0 1 * *",
     extra_variables=(
-        ("POLICE_UK_ARCHIVE_URL", "", "bulk archive CSVs for history the API no longer serves"),
+        ("POLICE_UK_ARCHIVE_URL", "", "bulk archive CSVs `YYYY-MM-<force>-stop-and-search.csv` for history the API no "
+         "longer serves: files, URLs, directories (also `YYYY-MM/` inside), URLs ending `/`, or archive zips "
+         "(the real archive: https://data.police.uk/data/archive/)"),
         ("POLICE_UK_FORCE", "metropolitan", "police.uk force id"),
     ),
 )

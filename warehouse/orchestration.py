@@ -24,7 +24,8 @@ from airflow.sdk import Asset
 
 from ingest import registry
 from ingest.core.config import get_settings
-from ingest.core.periods import TIMEZONE, month_of_instant
+from ingest.core.periods import TIMEZONE as TIMEZONE  # re-exported: DAG files read the time zone here
+from ingest.core.periods import month_of_instant
 from ingest.core.source import Plan, Source
 
 WRITER_POOL = "duckdb_writer"

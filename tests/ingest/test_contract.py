@@ -17,6 +17,7 @@ SOURCES = sorted(registry.sources())
 
 
 def test_generated_files_are_up_to_date():
+    assert docs.SOURCES_BEGIN in docs.README.read_text() and docs.BEGIN in docs.README.read_text()
     stale = [str(path) for path, text in docs.generated_files().items() if not path.exists() or path.read_text() != text]
     assert not stale, f"out of date (run `make docs`): {stale}"
 
