@@ -9,11 +9,15 @@ Expectations gate → validated zone; a batch that fails is quarantined and
 fails its task without retries. Each load task updates its source's Asset,
 which triggers `warehouse_build`.
 
-- A **partitioned** source (police.uk stop and search) loads the month of
-  each run's data interval (`CronDataIntervalTimetable`, Europe/London): `plan`
-  asks where the month is published (skipped when it is not yet), `load`
-  lands, gates and commits it. Backfill a range with
-  `airflow backfill create --dag-id stop_search --from-date 2024-09-01 --to-date 2025-02-01`.
+- A **partitioned** source (police.uk stop and search) runs once per data
+  interval (`CronDataIntervalTimetable`, Europe/London). `plan` asks which
+  months are published: the interval's month and the `lookback_months - 1`
+  before it (param, default `MAPWH_LOOKBACK_MONTHS`, 12), so a scheduled run
+  picks up whatever police.uk has published since, about two months late, and
+  any month it has republished; `load` (one mapped task per month) lands,
+  gates and commits each, and changes nothing for a month whose bytes are those
+  already loaded. Backfill a range (London dates) with
+  `airflow backfill create --dag-id stop_search --from-date 2024-09-01T00:00:00+01:00 --to-date 2025-02-01T00:00:00+00:00`.
 - A **whole** source is published whole (every period to date), so each run
   reloads its current files and a period that arrives again replaces itself.
   One task per source; the run's `sources` param (default: all of them)
@@ -27,7 +31,16 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from ingest import registry
-from warehouse.orchestration import DEFAULT_ARGS, TIMEZONE, asset, load_planned, load_whole, plan_period, pool
+from warehouse.orchestration import (
+    DEFAULT_ARGS,
+    LOOKBACK_MONTHS,
+    TIMEZONE,
+    asset,
+    load_planned,
+    load_whole,
+    plan_period,
+    pool,
+)
 
 
 def _schedule(members):
@@ -49,23 +62,34 @@ def partitioned_dag(dag_id: str, source):
         schedule=_schedule([source]),
         start_date=pendulum.parse(source.start, tz=TIMEZONE),
         catchup=False,
+        is_paused_upon_creation=False,
         max_active_runs=4,
         default_args=DEFAULT_ARGS,
         doc_md=_doc(dag_id, [source]),
         tags=["source", "partitioned", source.name],
+        params={
+            "lookback_months": Param(
+                default=LOOKBACK_MONTHS,
+                type="integer",
+                minimum=1,
+                title="Months to re-read",
+                description="The run's month and the published months before it, this many in all; "
+                            "new or revised ones load, unchanged ones cost one request each.",
+            )
+        },
     )
     def load_by_period():
         @task(pool=pool(source))
-        def plan(data_interval_start=None) -> dict:
-            """Is the interval's month published, and where?"""
-            return plan_period(source.name, data_interval_start)
+        def plan(data_interval_start=None, params=None) -> list[dict]:
+            """Which months are published (the interval's and the look-back), and where?"""
+            return plan_period(source.name, data_interval_start, params["lookback_months"])
 
         @task(pool=pool(source), outlets=[asset(source)])
         def load(planned: dict) -> list[dict]:
-            """Fetch, land, parse, gate and commit the month."""
+            """Fetch, land, parse, gate and commit one month."""
             return load_planned(source.name, planned)
 
-        load(plan())
+        load.expand(planned=plan())
 
     return load_by_period()
 
@@ -78,6 +102,7 @@ def whole_sources_dag(dag_id: str, members):
         schedule=_schedule(members),
         start_date=min(pendulum.parse(s.start, tz=TIMEZONE) for s in members),
         catchup=False,
+        is_paused_upon_creation=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         doc_md=_doc(dag_id, members),

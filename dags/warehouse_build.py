@@ -22,6 +22,7 @@ from warehouse.orchestration import DEFAULT_ARGS, TIMEZONE, WAREHOUSE_ASSET, WRI
     schedule=AssetAny(*source_assets()),
     start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
     catchup=False,
+    is_paused_upon_creation=False,
     max_active_runs=1,
     default_args={**DEFAULT_ARGS, "pool": WRITER_POOL},
     doc_md=__doc__,

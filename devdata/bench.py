@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             plan_s, load_s, records = [], [], 0
             for month in months:
                 t = time.perf_counter()
-                planned = pipeline.plan(settings, source, month)
+                (planned,) = pipeline.plan(settings, source, month)
                 plan_s.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 records += _rows(pipeline.load_planned(settings, source, planned))

@@ -152,22 +152,29 @@ def months_available(content: bytes, force_id: str) -> list[str]:
     return sorted(months)
 
 
-def plan(settings: Settings, month: str, read: Reader) -> Plan:
-    """Is `month` published, and where? The API first, then the archive CSVs.
+def plan(settings: Settings, month: str, read: Reader, lookback: int = 1) -> list[Plan]:
+    """What to read for a run whose interval is `month`: that month, and the published months before it.
 
-    The availability answer is read (and landed) through the pipeline's reader.
-    Remote archive candidates are only known to exist once fetched: the
-    pipeline tries them in order.
+    `lookback` months end at `month` (1: that month only). Each one the API
+    lists is read from the API (the pipeline skips it when its bytes equal the
+    loaded batch's, and loads it when they are new or revised). `month` itself,
+    when the API does not list it, comes from the archive CSVs if any are
+    configured. A run whose months are all unpublished plans nothing: they are
+    simply not there yet. The availability answer is read, and landed,
+    through the pipeline's reader.
     """
     today = datetime.now(timezone.utc).date().isoformat()
     months = read(AVAILABILITY, availability_url(settings), today, lambda content, _: months_available(content, force(settings)))
-    if month in months:
-        return Plan(month, (month_url(settings, month),), via="api")
-    candidates = archive_candidates(settings, month)
+    window = set(periods.month_range(periods.add_months(month, 1 - max(1, lookback)), month))
+    plans = [Plan(m, (month_url(settings, m),), via="api") for m in months if m in window]
     latest = months[-1] if months else "none"
-    if candidates:
-        return Plan(month, tuple(candidates), via="archive", note=f"API latest {latest}")
-    return Plan(month, (), note=f"not published for force {force(settings)} (API latest {latest}; no archive file configured)")
+    if month not in months:
+        candidates = archive_candidates(settings, month)
+        if candidates:
+            plans.append(Plan(month, tuple(candidates), via="archive", note=f"API latest {latest}"))
+        else:
+            plans.append(Plan(month, (), note=f"not published for force {force(settings)} (API latest {latest}; no archive file configured)"))
+    return sorted(plans, key=lambda p: p.period)
 
 
 def fetch(settings: Settings, location: str) -> http.Fetched:

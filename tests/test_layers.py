@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PIPELINE = {"warehouse.validated", "warehouse.gates", "warehouse.pipeline", "warehouse.build"}
+PIPELINE = {"warehouse.validated", "warehouse.gates", "warehouse.pipeline", "warehouse.build", "warehouse.writer"}
 
 
 def modules() -> dict[str, Path]:

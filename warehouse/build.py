@@ -15,8 +15,14 @@ Readers (analysts, BI tools, `mapwh status`) only ever open
    atomic: a reader sees the old file or the new one, never half of either).
 
 If dbt or a gate fails, the new file moves to `quarantine/builds/` with the
-report and the published warehouse stays as it was. Builds are the only
-DuckDB writer; the Airflow pool `duckdb_writer` (one slot) serialises them.
+report and the published warehouse stays as it was; if `prepare` fails, its
+partial file is removed. Each build takes a sequence number when it snapshots
+the validated zone (`build/warehouse-<sequence>-<time>.duckdb`), and
+`publish` refuses a build older than the one already published, so two
+builds racing (the CLI beside a scheduler, two CLIs) can never roll the
+warehouse back; both critical sections hold the one-writer lock
+(`warehouse.writer`). Under a scheduler the Airflow pool `duckdb_writer` (one
+slot) also runs one build task at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +45,7 @@ from ingest import registry
 from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
 from ingest.core.raw_zone import append_jsonl, read_jsonl
 from warehouse import gates, validated
+from warehouse.writer import next_build_sequence, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,10 @@ MART_SCHEMA = "marts"
 
 class BuildFailed(Exception):
     pass
+
+
+class Superseded(BuildFailed):
+    """A newer build has been published: this one must not replace it."""
 
 
 def ensure_duckdb_extensions(settings: Settings) -> Path:
@@ -72,10 +84,32 @@ def ensure_duckdb_extensions(settings: Settings) -> Path:
     return settings.duckdb_extension_dir
 
 
-def new_build_path(settings: Settings) -> Path:
+BUILD_NAME = re.compile(r"^warehouse-(?P<sequence>\d+)-")
+
+
+def new_build_path(settings: Settings, sequence: int) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     settings.build_dir.mkdir(parents=True, exist_ok=True)
-    return settings.build_dir / f"warehouse-{stamp}.duckdb"
+    return settings.build_dir / f"warehouse-{sequence:06d}-{stamp}.duckdb"
+
+
+def build_sequence(db_path: Path) -> int:
+    match = BUILD_NAME.match(db_path.name)
+    if not match:
+        raise BuildFailed(f"{db_path.name} is not a build file (warehouse-<sequence>-<time>.duckdb)")
+    return int(match.group("sequence"))
+
+
+def ensure_not_superseded(settings: Settings, db_path: Path) -> None:
+    """Raise Superseded when a newer build was published meanwhile (and removed this one's file)."""
+    if not db_path.exists() and build_sequence(db_path) < published_sequence(settings):
+        raise Superseded(f"{db_path.name} was removed: build {published_sequence(settings)} is already published")
+
+
+def published_sequence(settings: Settings) -> int:
+    """Sequence number of the build serving now (0 when none has been published)."""
+    records = read_jsonl(settings.audit_dir / "publications.jsonl")
+    return max((int(r.get("sequence", 0)) for r in records), default=0)
 
 
 def _sql_list(paths: list[Path]) -> str:
@@ -92,8 +126,20 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
 
 
 def prepare(settings: Settings) -> Path:
-    """Create a new warehouse file holding the validated zone in schema `raw`."""
-    path = new_build_path(settings)
+    """Create a new warehouse file holding the validated zone in schema `raw` (a partial file never stays)."""
+    with writer_lock(settings, "prepare a build"):
+        path = new_build_path(settings, next_build_sequence(settings))
+        try:
+            counts = _fill_raw(settings, path)
+        except BaseException:
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            raise
+    log.info("prepared build %s with %s", path.name, ", ".join(f"{t}={n}" for t, n in counts.items()))
+    return path
+
+
+def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
     con = duckdb.connect(str(path))
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -138,8 +184,7 @@ def prepare(settings: Settings) -> Path:
         con.execute("checkpoint")
     finally:
         con.close()
-    log.info("prepared build %s with %s", path.name, ", ".join(f"{t}={n}" for t, n in counts.items()))
-    return path
+    return counts
 
 
 def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) -> Path:
@@ -149,6 +194,7 @@ def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) ->
     environment (profiles.yml reads them), so this process's environment and
     dbt-duckdb's in-process state are never touched.
     """
+    ensure_not_superseded(settings, db_path)
     dbt_dir = settings.home / "dbt"
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     log_file = settings.logs_dir / f"dbt-{db_path.stem}.log"
@@ -203,13 +249,37 @@ def read_table(db_path: Path, table: str) -> pd.DataFrame:
         con.close()
 
 
+def published_row_counts(settings: Settings) -> dict[str, int]:
+    """Rows of every mart in the published warehouse (none when nothing is published yet)."""
+    if not settings.warehouse_path.exists():
+        return {}
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [MART_SCHEMA]).fetchall()]
+        return {t: con.execute(f"select count(*) from {MART_SCHEMA}.{t}").fetchone()[0] for t in tables}
+    finally:
+        con.close()
+
+
 def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
-    """Validate every mart; any failure raises GateFailed after all were checked."""
+    """Validate every mart; any failure raises GateFailed after all were checked.
+
+    Besides each mart's own checks, a mart may not shrink below
+    MAPWH_MART_SHRINK_FLOOR (default 0.5) of its rows in the published
+    warehouse: a degraded build (a source lost, a table emptied) is refused.
+    """
+    ensure_not_superseded(settings, db_path)
+    shrink_floor = float(settings.get("MAPWH_MART_SHRINK_FLOOR", "0.5"))
+    published = published_row_counts(settings)
     results = []
     for gate in mart_gates():
-        table = f"{MART_SCHEMA}.{gate.removeprefix('mart_')}"
+        name = gate.removeprefix("mart_")
+        table = f"{MART_SCHEMA}.{name}"
         frame = read_table(db_path, table)
-        results.append(gates.validate(settings, gate, frame, target=f"{table} in {db_path.name}", batch_id=db_path.stem))
+        floor = int(published.get(name, 0) * shrink_floor)
+        results.append(gates.validate(settings, gate, frame, target=f"{table} in {db_path.name}", batch_id=db_path.stem,
+                                      parameters={"published_rows_floor": floor}))
     failed = [r for r in results if not r.success]
     if failed:
         raise gates.GateFailed(failed[0]) if len(failed) == 1 else BuildFailed(
@@ -229,7 +299,15 @@ def quarantine_build(settings: Settings, db_path: Path, reason: str) -> Path:
 
 
 def publish(settings: Settings, db_path: Path) -> Path:
-    """Atomically make the checked build the served warehouse."""
+    """Atomically make the checked build the served warehouse, unless a newer one already serves.
+
+    Under the writer lock: a build older than the published one is discarded
+    (Superseded); a write-ahead log left beside the published file (a writer
+    that crashed on it) is moved to quarantine so DuckDB can never replay it
+    onto the new file; after the rename, build files older than this one
+    (superseded, or orphans of killed builds) are removed.
+    """
+    sequence = build_sequence(db_path)
     con = duckdb.connect(str(db_path))
     try:
         con.execute("checkpoint")
@@ -238,9 +316,26 @@ def publish(settings: Settings, db_path: Path) -> Path:
     wal = db_path.with_name(db_path.name + ".wal")
     if wal.exists():
         raise BuildFailed(f"{db_path.name} still has a write-ahead log after checkpoint; not publishing")
-    os.replace(db_path, settings.warehouse_path)
-    record = {"published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "build": db_path.name}
-    append_jsonl(settings.audit_dir / "publications.jsonl", record)
+    with writer_lock(settings, f"publish {db_path.name}"):
+        serving = published_sequence(settings)
+        if sequence < serving:
+            db_path.unlink(missing_ok=True)
+            raise Superseded(f"{db_path.name} is build {sequence}; build {serving} is already published")
+        stale_wal = settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal")
+        if stale_wal.exists():
+            target = settings.quarantine_dir / "builds" / f"stale-wal-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+            target.mkdir(parents=True, exist_ok=True)
+            os.replace(stale_wal, target / stale_wal.name)
+            (target / "reason.txt").write_text(f"{stale_wal} was beside the published warehouse; moved before publishing {db_path.name}\n")
+            log.warning("moved a stale write-ahead log beside %s to %s", settings.warehouse_path, target)
+        os.replace(db_path, settings.warehouse_path)
+        record = {"published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "build": db_path.name,
+                  "sequence": sequence}
+        append_jsonl(settings.audit_dir / "publications.jsonl", record)
+        for older in settings.build_dir.glob("warehouse-*.duckdb*"):
+            match = BUILD_NAME.match(older.name)
+            if match and int(match.group("sequence")) < sequence:
+                older.unlink(missing_ok=True)
     log.info("published %s as %s", db_path.name, settings.warehouse_path)
     return settings.warehouse_path
 

@@ -14,6 +14,7 @@ line per step; the full log is in `MAPWH_HOME/logs/`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -78,13 +79,17 @@ def _batch_line(batch: dict) -> str:
 
 
 def _failure_line(settings, source_name: str, since: float) -> str:
-    """The reason of the newest quarantined batch of a source since `since`, if any."""
+    """Why a source's load failed since `since`: the task's own error, and where its batch was quarantined."""
+    from ingest.core.raw_zone import read_jsonl
+
+    failures = [f for f in read_jsonl(settings.audit_dir / "task_failures.jsonl")
+                if f["source"] == source_name and datetime.fromisoformat(f["at"]).timestamp() >= since - 1]
     folder = settings.quarantine_dir / source_name
     reasons = [p for p in folder.glob("*/*/reason.txt") if p.stat().st_mtime >= since] if folder.exists() else []
-    if not reasons:
-        return f"see {settings.logs_dir}"
-    newest = max(reasons, key=lambda p: p.stat().st_mtime)
-    return f"{newest.read_text().splitlines()[0][:160]} (quarantined in {newest.parent})"
+    where = f" (quarantined in {max(reasons, key=lambda p: p.stat().st_mtime).parent})" if reasons else ""
+    if failures:
+        return f"{failures[-1]['message'][:200]}{where}"
+    return f"see the log{where}"
 
 
 def _source_summary(settings, source, state: str, since: float) -> str:
@@ -99,50 +104,104 @@ def _source_summary(settings, source, state: str, since: float) -> str:
                     f"{sum(b['rows'] for b in fresh):,} rows" + (f", {warned} with warnings" if warned else ""))
         return "; ".join(_batch_line(b) for b in fresh) or "nothing new"
     if state == "skipped":
-        return "skipped" + (f" ({source.variable} is empty)" if not source.partitioned and not source.locations(settings) else "")
+        return f"skipped ({source.variable} is empty)" if not source.locations(settings) else "unchanged since its last load"
     return f"FAILED: {_failure_line(settings, source.name, since)}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Supervise the run in a child process group, so SIGINT and SIGTERM stop it whatever it is doing.
+
+    Airflow's in-process task runner takes SIGTERM for itself while a task
+    runs, and treats an interrupted try as a failed one; so the work runs in a
+    child (`MAPWH_RUN_CHILD=1`) and a signal to `mapwh run` ends the child's
+    whole process group (dbt included): SIGTERM, then SIGKILL after a grace
+    period. Commits and publishes are atomic and the writer lock dies with its
+    holder, so the last good state keeps serving and the next run resumes.
+    """
+    import os
+    import signal
+    import subprocess
+
+    if os.environ.get("MAPWH_RUN_CHILD") == "1":
+        return _run_here(args)
+    child = subprocess.Popen([sys.executable, "-m", "warehouse.cli", *args.argv],
+                             env={**os.environ, "MAPWH_RUN_CHILD": "1"}, start_new_session=True)
+    stopped: dict[str, float] = {}  # the first signal and when it came
+
+    def stop(signum, frame):
+        stopped.setdefault("signal", signum)
+        stopped.setdefault("at", time.monotonic())
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGTERM)
+
+    grace = float(os.environ.get("MAPWH_STOP_GRACE_S", "5"))
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while (code := child.poll()) is None:
+            time.sleep(0.2)
+            if stopped and time.monotonic() - stopped["at"] > grace:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if stopped:
+        signum = int(stopped["signal"])
+        print(f"mapwh run stopped by {signal.Signals(signum).name}: what was committed stays, nothing is "
+              f"half-published; the next run resumes (log in {get_settings().logs_dir})", flush=True)
+        return 128 + signum
+    return code
+
+
+def _run_here(args: argparse.Namespace) -> int:
+    import os
+
     from warehouse import airflow_env, console
 
+    # Task retries are for a scheduler, which waits between tries; an interactive run fails fast.
+    os.environ["MAPWH_TASK_RETRIES"] = str(args.task_retries)
     settings = get_settings()
-    chosen = parse_sources(args.sources)
     airflow_env.configure(settings)
     path = console.log_path(settings.logs_dir, "run")
-    started = time.time()
-    failures: list[str] = []
-    loaded = False
     with console.session(path, verbose=args.verbose) as out:
         out.print(f"mapwh run: MAPWH_HOME={settings.home}")
         out.print(f"  full log: {path}")
-        airflow_env.ensure_metadata_db(settings)
-        dags = airflow_env.load_dags()
-        for dag_id, members in registry.dags().items():
-            selected = [s for s in members if s.name in chosen]
-            if not selected:
-                continue
-            if selected[0].partitioned:
-                ok, any_loaded = _run_partitioned(out, settings, dags[dag_id], selected[0], args)
-            else:
-                ok, any_loaded = _run_whole(out, settings, dags[dag_id], selected)
-            loaded |= any_loaded
-            if not ok:
-                failures.append(dag_id)
-        # In a deployed Airflow the build runs when a source Asset is updated,
-        # which a failed or skipped load does not do; the CLI follows suit.
-        if loaded or not settings.warehouse_path.exists():
-            if not _run_build(out, settings, dags["warehouse_build"]):
-                failures.append("warehouse_build")
+        return _run(out, settings, parse_sources(args.sources), args, path)
+
+
+def _run(out, settings, chosen: list[str], args, path) -> int:
+    from warehouse import airflow_env
+
+    started = time.time()
+    failures: list[str] = []
+    loaded = False
+    airflow_env.ensure_metadata_db(settings)
+    dags = airflow_env.load_dags()
+    for dag_id, members in registry.dags().items():
+        selected = [s for s in members if s.name in chosen]
+        if not selected:
+            continue
+        if selected[0].partitioned:
+            ok, any_loaded = _run_partitioned(out, settings, dags[dag_id], selected[0], args)
         else:
-            out.print("warehouse_build: not run (nothing was loaded; the published warehouse is unchanged)")
-        elapsed = time.time() - started
-        if failures:
-            out.print(f"mapwh run FAILED in {elapsed:.0f}s: {', '.join(failures)}; quarantine {settings.quarantine_dir}, "
-                      f"gate reports {settings.audit_dir / 'reports'}, log {path}")
-            return 1
-        out.print(f"mapwh run finished in {elapsed:.0f}s: {settings.warehouse_path}")
-        return 0
+            ok, any_loaded = _run_whole(out, settings, dags[dag_id], selected)
+        loaded |= any_loaded
+        if not ok:
+            failures.append(dag_id)
+    # In a deployed Airflow the build runs when a source Asset is updated,
+    # which a failed or skipped load does not do; the CLI follows suit.
+    if loaded or not settings.warehouse_path.exists():
+        if not _run_build(out, settings, dags["warehouse_build"]):
+            failures.append("warehouse_build")
+    else:
+        out.print("warehouse_build: not run (nothing new was loaded; the published warehouse is unchanged)")
+    elapsed = time.time() - started
+    if failures:
+        out.print(f"mapwh run FAILED in {elapsed:.0f}s: {', '.join(failures)}; quarantine {settings.quarantine_dir}, "
+                  f"gate reports {settings.audit_dir / 'reports'}, log {path}")
+        return 1
+    out.print(f"mapwh run finished in {elapsed:.0f}s: {settings.warehouse_path}")
+    return 0
 
 
 def _run_partitioned(out, settings, dag, source, args) -> tuple[bool, bool]:
@@ -160,13 +219,16 @@ def _run_partitioned(out, settings, dag, source, args) -> tuple[bool, bool]:
             since = time.time()
             # A manual run covers the interval that ends at its logical date,
             # so the run for month M is dated the first day of M+1.
-            state, tasks = _run_dag(dag, logical_date=periods.month_start_london(periods.add_months(month, 1)))
+            state, tasks = _run_dag(dag, logical_date=periods.month_start_london(periods.add_months(month, 1)),
+                                    run_conf={"lookback_months": 1})
             if state != "success":
                 ok = False
                 bar.console.print(f"  {month} FAILED: {_failure_line(settings, source.name, since)}")
             elif tasks.get("load") == "success":
                 loaded = True
                 bar.console.print(f"  {_batch_line(validated.current(settings.validated_dir, source.table.name, month))}")
+            elif validated.current(settings.validated_dir, source.table.name, month):
+                bar.console.print(f"  {month} unchanged since its last load")
             else:
                 bar.console.print(f"  {month} not published (skipped)")
             bar.advance(task)
@@ -194,14 +256,34 @@ def _run_build(out, settings, dag) -> bool:
         task = bar.add_task("warehouse_build", total=1)
         state, tasks = _run_dag(dag)
         bar.advance(task)
-        if state == "success":
+        if state == "success" and tasks.get("publish") == "skipped":
+            bar.console.print("  not published: a newer build was published meanwhile (see the log)")
+        elif state == "success":
             bar.console.print(f"  built, gated and published {settings.warehouse_path} in {time.time() - since:.0f}s")
         else:
-            failed = [t for t, s in tasks.items() if s not in ("success", "skipped")]
+            failed = [t for t, s in tasks.items() if s == "failed"]
             quarantined = sorted((settings.quarantine_dir / "builds").glob("*/reason.txt"), key=lambda p: p.stat().st_mtime)
-            reason = quarantined[-1].read_text().splitlines()[0][:160] if quarantined and quarantined[-1].stat().st_mtime >= since else ""
+            reason = ""
+            if quarantined and quarantined[-1].stat().st_mtime >= since:
+                lines = quarantined[-1].read_text().splitlines()
+                detail = [line.strip() for line in lines if line.strip().startswith("FAILED")]
+                reason = (lines[0].split(":")[0] + ": " + (detail[0] if detail else lines[0]))[:240]
             bar.console.print(f"  FAILED at {', '.join(failed) or '?'}: {reason} (the published warehouse is unchanged)")
     return state == "success"
+
+
+# --------------------------------------------------------------------------- setup
+def cmd_setup(args: argparse.Namespace) -> int:
+    """What a deployment needs before its scheduler starts: `airflow db migrate` and the pools."""
+    from warehouse import airflow_env
+
+    settings = get_settings()
+    airflow_env.configure(settings)
+    airflow_env.ensure_metadata_db(settings)
+    pools = airflow_env.ensure_pools(settings)
+    print(f"AIRFLOW_HOME {settings.airflow_home}: metadata database migrated; pools imported from {pools}")
+    print(f"DAGs folder {airflow_env.DAGS_FOLDER}: every DAG starts unpaused (is_paused_upon_creation=False)")
+    return 0
 
 
 # --------------------------------------------------------------------------- status
@@ -247,7 +329,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"warehouse": str(settings.warehouse_path),
                           "published_at": published.isoformat(timespec="seconds") if published else None,
-                          "loaded": current, "gates": gate_rows}, indent=1, default=str))
+                          "loaded": current, "gates": gate_rows,
+                          "revisions": read_jsonl(settings.audit_dir / "revisions.jsonl"),
+                          "load_failures": read_jsonl(settings.audit_dir / "task_failures.jsonl")}, indent=1, default=str))
         return 0
 
     print(f"MAPWH_HOME {settings.home}")
@@ -291,6 +375,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     for source, quarter in _latest_pas_quarters(settings):
         print(f"freshness: PAS {source} figures up to the quarter ending {quarter}")
 
+    revisions = read_jsonl(settings.audit_dir / "revisions.jsonl")
+    print(f"\nrevisions: {len(revisions)} (a republished period whose bytes differ replaces the loaded one)")
+    for r in revisions[-5:]:
+        print(f"  {r['table_name']} {r['period']} at {r['revised_at']}: {r['old_rows']:,} rows (sha256 {r['old_sha256'][:12]}) "
+              f"-> {r['new_rows']:,} rows (sha256 {r['new_sha256'][:12]})")
+    task_failures = read_jsonl(settings.audit_dir / "task_failures.jsonl")
+    if task_failures:
+        print(f"load failures: {len(task_failures)}, latest:")
+        for f in task_failures[-3:]:
+            print(f"  {f['at']} {f['source']}: {f['message'][:160]}")
+
     failed = [g for g in gate_rows if not g["success"]]
     quarantined = sorted(p for p in settings.quarantine_dir.glob("*/*/*") if p.is_dir()) if settings.quarantine_dir.exists() else []
     print(f"\ngates: {len(gate_rows)} run, {len(failed)} failed")
@@ -324,8 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sources", help="comma-separated source names or DAG ids (`mapwh sources` lists them; default: all)")
     run.add_argument("--from", dest="from_month", type=_month_arg, help="first month YYYY-MM (default: 11 months before --to)")
     run.add_argument("--to", dest="to_month", type=_month_arg, help="last month YYYY-MM (default: the API's latest)")
+    run.add_argument("--task-retries", type=int, default=0,
+                     help="Airflow task retries (default 0: an interactive run fails fast; a scheduler uses MAPWH_TASK_RETRIES)")
     run.add_argument("-v", "--verbose", action="store_true", help="print the full log (Airflow, dbt, warnings) as well")
     run.set_defaults(func=cmd_run)
+
+    setup = sub.add_parser("setup", help="prepare an Airflow home for the DAGs: metadata database and pools (idempotent)")
+    setup.set_defaults(func=cmd_setup)
 
     status = sub.add_parser("status", help="what is loaded, gate results, freshness, quarantine")
     status.add_argument("--periods", action="store_true", help="one line per table and period")
@@ -339,7 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command == "run":
         try:
             parse_sources(args.sources)

@@ -81,3 +81,4 @@ def progress(console: Console) -> Progress:
         console=console,
         transient=False,
     )
+

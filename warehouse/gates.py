@@ -1,24 +1,28 @@
 """Great Expectations gates: nothing reaches the warehouse, or readers, unchecked.
 
-Suites are JSON files in `expectations/` (one per gate). A gate gets-or-adds
-the GX objects it needs in a file context under `MAPWH_HOME/gx` (a pandas
-data source, a dataframe asset, a whole-dataframe batch definition, a
-validation definition and a checkpoint that updates Data Docs), so reruns are
-idempotent. Values that depend on the batch (the month's date bounds, the
-trailing record counts, the known vocabularies from the dbt seeds) are suite
-parameters (`{"$PARAMETER": ...}`) supplied at run time.
+Suites are JSON files in `expectations/` (one per gate), the only place they
+are kept. Each validation builds its GX objects (suite, pandas data source,
+dataframe asset, whole-dataframe batch definition, validation definition,
+checkpoint) in an ephemeral context of its own: nothing is saved, so gates
+running in parallel (several months loading at once, a build beside a load)
+share no mutable Great Expectations state. Values that depend on the batch
+(the month's date bounds, the trailing record counts, the known vocabularies
+from the dbt seeds) are suite parameters (`{"$PARAMETER": ...}`) supplied at
+run time.
 
 Each expectation has a severity: a failed `critical` expectation fails the
 gate, a failed `warning` is reported but lets the batch through. Every result
-is kept: the full report as JSON under `MAPWH_HOME/audit/reports/`, one row
-in `audit/gate_results.jsonl`, and the Data Docs site. GX's SQL data source
-cannot compute metrics on DuckDB here, so tables are read into DataFrames.
+is kept: the full report under `MAPWH_HOME/audit/reports/<gate>/`, as JSON
+and as GX's own HTML rendering of it (the Data Docs page of that validation),
+and one row in `audit/gate_results.jsonl`. GX's SQL data source cannot compute
+metrics on DuckDB here, so tables are read into DataFrames.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -30,6 +34,10 @@ from ingest.core.config import EXPECTATIONS_DIR, Settings
 from ingest.core.raw_zone import append_jsonl
 
 log = logging.getLogger(__name__)
+# GX logs every closure it declines to register, and each datasource it loads,
+# at INFO on every import and context: hundreds of identical lines per task log.
+# Its warnings and errors still come through; the outcome is logged here.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
 class GateFailed(Exception):
@@ -92,16 +100,29 @@ def suite_parameter_names(definition: dict) -> set[str]:
     return names
 
 
-def _context(settings: Settings):
+def _context():
+    """A fresh in-memory context: suites come from `expectations/`, nothing is written back."""
     import great_expectations as gx
 
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    settings.gx_dir.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(settings.gx_dir))
+    context = gx.get_context(mode="ephemeral")
     # Progress bars flood Airflow task logs and the CLI; results say what matters.
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _html(validation_result) -> str:
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(validation_result))
 
 
 def _describe(result) -> str:
@@ -135,7 +156,6 @@ def validate(
 ) -> GateResult:
     """Run the gate's suite on `frame`, record the outcome, and return it (no raise)."""
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core import ExpectationSuite
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -145,7 +165,7 @@ def validate(
     if missing:
         raise ValueError(f"gate {gate}: no value for suite parameters {sorted(missing)}")
 
-    context = _context(settings)
+    context = _context()
     expectations = [
         ExpectationConfiguration(
             type=e["type"],
@@ -155,28 +175,12 @@ def validate(
         ).to_domain_obj()
         for e in definition["expectations"]
     ]
-    suite = context.suites.add_or_update(
-        ExpectationSuite(name=gate, expectations=expectations, meta=definition.get("meta", {}))
-    )
-    source = context.data_sources.add_or_update_pandas(name="mapwh_frames")
-    try:
-        asset = source.get_asset(gate)
-    except LookupError:
-        asset = source.add_dataframe_asset(name=gate)
-    try:
-        batch_definition = asset.get_batch_definition("whole_frame")
-    except (KeyError, LookupError):
-        batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
-    validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=gate, data=batch_definition, suite=suite)
-    )
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=gate,
-            validation_definitions=[validation],
-            actions=[UpdateDataDocsAction(name="update_data_docs")],
-            result_format={"result_format": "SUMMARY"},
-        )
+    suite = context.suites.add(ExpectationSuite(name=gate, expectations=expectations, meta=definition.get("meta", {})))
+    asset = context.data_sources.add_pandas(name="mapwh_frames").add_dataframe_asset(name=gate)
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
+    validation = context.validation_definitions.add(gx.ValidationDefinition(name=gate, data=batch_definition, suite=suite))
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(name=gate, validation_definitions=[validation], result_format={"result_format": "SUMMARY"})
     )
     run = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
     (validation_result,) = run.run_results.values()
@@ -197,7 +201,8 @@ def validate(
     report_dir = settings.audit_dir / "reports" / gate
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}_{_safe(batch_id)}.json"
-    report_path.write_text(json.dumps(validation_result.to_json_dict(), indent=1, default=str))
+    _write_atomic(report_path, json.dumps(validation_result.to_json_dict(), indent=1, default=str))
+    _write_atomic(report_path.with_suffix(".html"), _html(validation_result))
 
     outcome = GateResult(
         gate=gate,

@@ -39,6 +39,9 @@ POOL_OF_SOURCE = {"police_uk_stop_search": POLICE_UK_POOL}
 WAREHOUSE_ASSET = Asset("mapwh://warehouse/marts")
 
 _settings = get_settings()
+# Scheduled runs of a partitioned source re-read this many months up to their
+# own (new or revised ones load, unchanged ones cost one fetch each).
+LOOKBACK_MONTHS = int(_settings.get("MAPWH_LOOKBACK_MONTHS", "12"))
 DEFAULT_ARGS = {
     "owner": "mapwh",
     "retries": int(_settings.get("MAPWH_TASK_RETRIES", "2")),
@@ -60,9 +63,22 @@ def pool(source: Source) -> str:
 
 
 # --------------------------------------------------------------------------- task bodies
-def _fail_or_skip(call):
+def record_failure(source_name: str, exc: BaseException) -> None:
+    """One line in `audit/task_failures.jsonl` per failed try: what `mapwh run` and `mapwh status` show."""
+    from datetime import datetime, timezone
+
+    from ingest.core.raw_zone import append_jsonl
+
+    append_jsonl(get_settings().audit_dir / "task_failures.jsonl", {
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source_name,
+        "error": type(exc).__name__, "message": str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__,
+    })
+
+
+def _fail_or_skip(source_name: str, call):
     """Run a pipeline step: a rejected or failed batch fails the task without retries;
-    a period not published, or a source not configured here, skips it (no Asset event)."""
+    a period not published, or a source not configured here, skips it (no Asset event);
+    anything else (an unreachable source) fails this try, and the scheduler may retry it."""
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from warehouse.gates import GateFailed
@@ -71,30 +87,49 @@ def _fail_or_skip(call):
     try:
         return call()
     except (GateFailed, BatchRejected) as exc:
+        record_failure(source_name, exc)
         raise AirflowFailException(str(exc)) from exc
     except (NotPublished, NotConfigured) as exc:
         raise AirflowSkipException(str(exc)) from exc
+    except Exception as exc:
+        record_failure(source_name, exc)
+        raise
 
 
-def plan_period(source_name: str, data_interval_start) -> dict:
-    """The month of the run's data interval: published? where?"""
+def plan_period(source_name: str, data_interval_start, lookback: int) -> list[dict]:
+    """The months a run reads: its interval's month and, with a look-back, the published ones before it.
+
+    A month not yet published is not there yet: it is left out (and logged),
+    and a run with nothing to read maps no load task.
+    """
+    import logging
+
     from warehouse import pipeline
 
     source = registry.get(source_name)
     month = month_of_instant(data_interval_start)
-    planned = _fail_or_skip(lambda: pipeline.plan(get_settings(), source, month))
-    if not planned.locations:
-        from airflow.sdk.exceptions import AirflowSkipException
+    planned = _fail_or_skip(source_name, lambda: pipeline.plan(get_settings(), source, month, lookback))
+    for p in planned:
+        if not p.locations:
+            logging.getLogger(__name__).info("%s %s: %s", source_name, p.period, p.note)
+    return [asdict(p) for p in planned if p.locations]
 
-        raise AirflowSkipException(f"{source_name} {month}: {planned.note}")
-    return asdict(planned)
+
+def _skip_if_unchanged(source_name: str, committed: list[dict]) -> list[dict]:
+    """Nothing new: the task is skipped, so its Asset does not trigger a build for nothing."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    if committed and all(c.get("unchanged") for c in committed):
+        raise AirflowSkipException(f"{source_name}: unchanged ({', '.join(c['period'] for c in committed)} as loaded)")
+    return committed
 
 
 def load_planned(source_name: str, planned: dict) -> list[dict]:
     from warehouse import pipeline
 
     plan = Plan(**{**planned, "locations": tuple(planned["locations"])})
-    return _fail_or_skip(lambda: pipeline.load_planned(get_settings(), registry.get(source_name), plan))
+    committed = _fail_or_skip(source_name, lambda: pipeline.load_planned(get_settings(), registry.get(source_name), plan))
+    return _skip_if_unchanged(source_name, committed)
 
 
 def load_whole(source_name: str, selected: list[str]) -> list[dict]:
@@ -105,11 +140,13 @@ def load_whole(source_name: str, selected: list[str]) -> list[dict]:
 
     if source_name not in selected:
         raise AirflowSkipException(f"{source_name} is not among this run's sources {selected}")
-    return _fail_or_skip(lambda: pipeline.load(get_settings(), registry.get(source_name)))
+    committed = _fail_or_skip(source_name, lambda: pipeline.load(get_settings(), registry.get(source_name)))
+    return _skip_if_unchanged(source_name, committed)
 
 
 def build_step(step: str, path: str | None = None) -> str:
-    """One step of a warehouse build; a failed dbt build or mart gate quarantines the new file."""
+    """One step of a warehouse build; a failed dbt build or mart gate quarantines the new file,
+    and a build that a newer published one has superseded is skipped (never published)."""
     from pathlib import Path
 
     from airflow.sdk.exceptions import AirflowFailException
@@ -117,14 +154,19 @@ def build_step(step: str, path: str | None = None) -> str:
     from warehouse import build
     from warehouse.gates import GateFailed
 
+    from airflow.sdk.exceptions import AirflowSkipException
+
     settings = get_settings()
     if step == "prepare":
         return str(build.prepare(settings))
-    if step == "publish":
-        return str(build.publish(settings, Path(path)))
     try:
+        if step == "publish":
+            return str(build.publish(settings, Path(path)))
         {"dbt_build": build.run_dbt, "gate_marts": build.gate_marts}[step](settings, Path(path))
+    except build.Superseded as exc:
+        raise AirflowSkipException(str(exc)) from exc
     except (build.BuildFailed, GateFailed) as exc:
         build.quarantine_build(settings, Path(path), str(exc))
+        record_failure("warehouse_build", exc)
         raise AirflowFailException(str(exc)) from exc
     return path

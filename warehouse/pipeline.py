@@ -25,9 +25,10 @@ from typing import Callable
 from ingest.core.config import Settings
 from ingest.core.errors import SourceError
 from ingest.core.http import Fetched
-from ingest.core.raw_zone import STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, batch_id_for, land
+from ingest.core.raw_zone import STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, append_jsonl, batch_id_for, land, sha256_hex
 from ingest.core.source import Batch, GateContext, Plan, Source
 from warehouse import gates, validated
+from warehouse.writer import writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,12 @@ def quarantine(settings: Settings, landed: dict, period: str, reason: str, repor
 
 # --------------------------------------------------------------------------- land and parse
 def read_and_land(settings: Settings, name: str, fetched: Fetched, *, period: str | None, extension: str,
-                  parse: Callable[[bytes], list[Batch] | object], count: Callable[[object], int]) -> tuple[dict, object]:
+                  parse: Callable[[bytes], list[Batch] | object], count: Callable[[object], int],
+                  describe: Callable[[object], str] = lambda parsed: "") -> tuple[dict, object]:
     """Parse the bytes once and land them with the outcome; unreadable bytes are rejected and quarantined.
+
+    `describe(parsed)` adds a note to the manifest row (e.g. which periods the
+    bytes revise).
 
     Any exception the parser raises counts as unreadable bytes: the parser is
     where untrusted input meets code, and whatever it trips on, the bytes must
@@ -84,7 +89,8 @@ def read_and_land(settings: Settings, name: str, fetched: Fetched, *, period: st
     records = count(parsed)
     landed_period = period or "+".join(sorted(b.period for b in parsed)) or "unparsed"
     landed = land(settings.raw_dir, source=name, period=landed_period, url=fetched.url, content=fetched.content,
-                  extension=extension, records=records, status=STATUS_EMPTY if records == 0 else STATUS_FETCHED).as_dict()
+                  extension=extension, records=records, status=STATUS_EMPTY if records == 0 else STATUS_FETCHED,
+                  detail=describe(parsed)).as_dict()
     return landed, parsed
 
 
@@ -102,21 +108,26 @@ def reader(settings: Settings, source: Source):
 
 # --------------------------------------------------------------------------- gate and commit
 def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Batch) -> dict:
-    """Validate one batch with the source's suite; pass → it serves its period, fail → quarantine."""
+    """Validate one batch with the source's suite; pass → it serves its period, fail → quarantine.
+
+    The same bytes as the batch already serving the period change nothing
+    (`unchanged`), so a source can be re-read every run at the cost of one
+    fetch. Different bytes for a loaded period are a revision: gated like any
+    batch, then committed with `revision_of` and recorded in
+    `audit/revisions.jsonl`.
+    """
     table = source.table
     batch_id = batch_id_for(source.name, batch.period, landed["sha256"])
     serving = validated.current(settings.validated_dir, table.name, batch.period)
+    if serving and serving.get("sha256") == landed["sha256"]:
+        log.info("%s %s: unchanged (the serving batch %s has the same bytes)", source.name, batch.period, serving["batch_id"])
+        return {**serving, "unchanged": True}
     meta = {k: landed[k] for k in ("source", "sha256", "url", "fetched_at")}
     meta.update(batch_id=batch_id, loaded_at=_now_iso())
 
     if batch.frame.empty:
         log.warning("%s %s: the source answered with no records", source.name, batch.period)
-        if serving and serving.get("status") == "loaded":
-            log.warning("%s %s: keeping the loaded batch %s rather than replace it with nothing",
-                        source.name, batch.period, serving["batch_id"])
-            return serving
-        return validated.commit(settings.validated_dir, table, batch.period, None,
-                                {**meta, "status": "empty", "warnings": ["source returned no records"]})
+        return _commit(settings, table, batch.period, None, {**meta, "status": "empty", "warnings": ["source returned no records"]})
 
     frame = batch.frame.assign(period=batch.period, batch_id=batch_id, loaded_at=meta["loaded_at"])
     history = tuple(c for c in validated.all_current(settings.validated_dir, table.name) if c["period"] != batch.period)
@@ -128,32 +139,83 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
     if not result.success:
         quarantine(settings, landed, batch.period, result.summary(), result.report_path)
         raise gates.GateFailed(result)
-    committed = validated.commit(settings.validated_dir, table, batch.period, frame,
-                                 {**meta, "status": "loaded", "warnings": result.warnings})
+    committed = _commit(settings, table, batch.period, frame, {**meta, "status": "loaded", "warnings": result.warnings})
     log.info("loaded %s %s: %d rows (batch %s)", table.name, batch.period, committed["rows"], batch_id)
     return committed
 
 
+def _commit(settings: Settings, table, period: str, frame, meta: dict) -> dict:
+    """Under the writer lock: decide against what serves *now*, then make the batch serve its period."""
+    with writer_lock(settings, f"commit {table.name} {period}"):
+        serving = validated.current(settings.validated_dir, table.name, period)
+        if serving and serving.get("sha256") == meta["sha256"]:
+            return {**serving, "unchanged": True}  # another run committed the same bytes meanwhile
+        if serving and serving.get("status") == "loaded":
+            if frame is None:
+                log.warning("%s %s: keeping the loaded batch %s rather than replace it with nothing",
+                            table.name, period, serving["batch_id"])
+                return serving
+            revision = {k: serving.get(k) for k in ("batch_id", "sha256", "rows", "loaded_at")}
+            meta = {**meta, "revision_of": revision}
+        committed = validated.commit(settings.validated_dir, table, period, frame, meta)
+        if "revision_of" in meta:
+            append_jsonl(settings.audit_dir / "revisions.jsonl", {
+                "table_name": table.name, "period": period, "revised_at": meta["loaded_at"],
+                "old_sha256": meta["revision_of"]["sha256"], "old_rows": meta["revision_of"]["rows"],
+                "new_sha256": committed["sha256"], "new_rows": committed["rows"], "batch_id": committed["batch_id"],
+            })
+            log.warning("%s %s revised: %s rows (sha256 %s) replace %s rows (sha256 %s)", table.name, period,
+                        committed["rows"], committed["sha256"][:12], meta["revision_of"]["rows"], meta["revision_of"]["sha256"][:12])
+    return committed
+
+
+def _revision_note(settings: Settings, source: Source, sha256: str, batches: list[Batch]) -> str:
+    """For the manifest: which periods these bytes would change, and from what."""
+    notes = []
+    for batch in batches:
+        serving = validated.current(settings.validated_dir, source.table.name, batch.period)
+        if serving and serving.get("status") == "loaded" and serving.get("sha256") != sha256:
+            notes.append(f"{batch.period} differs from the serving batch (sha256 {serving['sha256'][:12]}, {serving['rows']} rows)")
+    return "; ".join(notes)
+
+
 def ingest_bytes(settings: Settings, source: Source, fetched: Fetched, period: str | None = None) -> list[dict]:
-    """Land, parse once, gate and commit every batch in one fetched file."""
+    """Land, parse once, gate and commit every batch in one fetched file.
+
+    Bytes that already serve (the same checksum) are landed and recorded as
+    such, and neither parsed nor gated again: re-reading a whole source, or a
+    look-back of months, costs one fetch per file when nothing changed.
+    """
+    sha256 = sha256_hex(fetched.content)
+    served = [c for c in validated.all_current(settings.validated_dir, source.table.name)
+              if c.get("sha256") == sha256 and (period is None or c["period"] == period)]
+    if served:
+        periods = "+".join(sorted(c["period"] for c in served))
+        land(settings.raw_dir, source=source.name, period=period or periods, url=fetched.url, content=fetched.content,
+             extension=source.extension_for(fetched.content), records=sum(c["rows"] for c in served),
+             status=STATUS_FETCHED, detail=f"unchanged: the bytes serving {periods}")
+        log.info("%s %s: unchanged (the same bytes serve it)", source.name, periods)
+        return [{**c, "unchanged": True} for c in served]
     landed, batches = read_and_land(
         settings, source.name, fetched, period=period, extension=source.extension_for(fetched.content),
         parse=lambda content: source.parse(content, location=fetched.url, period=period),
         count=lambda parsed: sum(len(b.frame) for b in parsed),
+        describe=lambda parsed: _revision_note(settings, source, sha256, parsed),
     )
     return [gate_and_commit(settings, source, landed, batch) for batch in batches]
 
 
 # --------------------------------------------------------------------------- entry points
-def plan(settings: Settings, source: Source, period: str) -> Plan:
-    """Where a period of a partitioned source is published, if anywhere."""
+def plan(settings: Settings, source: Source, period: str, lookback: int = 1) -> list[Plan]:
+    """The periods of a partitioned source a run reads: `period` and the `lookback - 1` before it
+    that are published (a period not published comes back with no locations and a note)."""
     if source.plan is None:
         raise ValueError(f"{source.name} is published whole, not planned per period")
-    return source.plan(settings, period, reader(settings, source))
+    return source.plan(settings, period, reader(settings, source), lookback)
 
 
 def load_planned(settings: Settings, source: Source, planned: Plan) -> list[dict]:
-    """Load one planned period from the first of its locations that is found."""
+    """Load one planned period from the first of its locations that is found (unchanged bytes change nothing)."""
     if not planned.locations:
         raise NotPublished(f"{source.name} {planned.period}: {planned.note}")
     for location in planned.locations:

@@ -70,11 +70,6 @@ class Settings:
         return self.home / "audit"
 
     @property
-    def gx_dir(self) -> Path:
-        """Great Expectations file context: validation results and Data Docs."""
-        return self.home / "gx"
-
-    @property
     def warehouse_path(self) -> Path:
         """The published warehouse that readers and BI tools open."""
         return self.home / "warehouse.duckdb"

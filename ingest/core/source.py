@@ -80,9 +80,10 @@ class Source:
     gate_view: Callable[["pd.DataFrame"], "pd.DataFrame"] = _identity
     gate_parameters: Callable[[GateContext], dict] = _no_parameters
     fetch: Callable[[Settings, str], http.Fetched] = http.fetch
-    # Partitioned sources (one period per run) plan each period; whole sources
-    # are published whole and load every configured location each run.
-    plan: Callable[[Settings, str, Reader], Plan] | None = None
+    # Partitioned sources plan each run: (settings, the run's period, reader,
+    # look-back in periods) -> the periods to read, each with its locations.
+    # Whole sources are published whole and load every configured location.
+    plan: Callable[[Settings, str, Reader, int], list[Plan]] | None = None
     # The DAG's schedule: a cron of its data intervals (Europe/London), or an
     # Airflow preset such as "@once"; and the first date it may run for.
     schedule: str = "@once"

@@ -36,6 +36,7 @@ for dag_id, dag in bag.dags.items():
         "tags": sorted(dag.tags),
         "doc_md": bool(dag.doc_md),
         "max_active_runs": dag.max_active_runs,
+        "paused_upon_creation": dag.is_paused_upon_creation,
         "timetable": type(timetable).__name__,
         "interval": intervals,
         "params": {k: dag.params.get_param(k).schema for k in dag.params},
@@ -95,6 +96,13 @@ def test_whole_source_dags_validate_their_sources_param(dagbag):
     schema = dagbag["dags"]["pas"]["params"]["sources"]
     assert schema["type"] == "array" and schema["items"]["enum"] == ["pas_dashboard", "pas_microdata", "pas_neighbourhood"]
     assert dagbag["dags"]["reference_data"]["params"]["sources"]["items"]["enum"] == ["census_population", "london_boundaries"]
+
+
+def test_a_deployment_runs_without_hand_work(dagbag):
+    """DAGs start unpaused (Asset events reach the build, backfills run); reference data is scheduled."""
+    assert {d: dag["paused_upon_creation"] for d, dag in dagbag["dags"].items()} == dict.fromkeys(dagbag["dags"], False)
+    assert dagbag["dags"]["reference_data"]["timetable"] == "CronDataIntervalTimetable"
+    assert dagbag["dags"]["stop_search"]["params"]["lookback_months"]["minimum"] == 1
 
 
 def test_warehouse_build_is_a_single_writer(dagbag):

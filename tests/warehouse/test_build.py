@@ -10,9 +10,30 @@ import pytest
 from ingest.core.config import get_settings
 from warehouse import build
 from warehouse.gates import GateFailed
+from warehouse.writer import next_build_sequence, writer_lock
 
 MARTS = ("fct_stop_search", "stop_search_monthly", "stop_search_disproportionality",
          "trust_confidence", "trust_gap", "neighbourhood_gaps")
+
+
+def a_build(settings, source, marker: str | None = None):
+    """A copy of a built file under a new build number, as prepare() would name it."""
+    with writer_lock(settings, "test"):
+        path = build.new_build_path(settings, next_build_sequence(settings))
+    path.write_bytes(source.read_bytes())
+    if marker:
+        con = duckdb.connect(str(path))
+        con.execute(f"create or replace table audit.marker as select '{marker}' as build")
+        con.close()
+    return path
+
+
+def served_marker(settings):
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute("select build from audit.marker").fetchone()[0]
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +43,9 @@ def empty_build(tmp_path_factory):
     path = build.prepare(settings)
     log_file = build.run_dbt(settings, path)
     assert "Completed successfully" in log_file.read_text()  # dbt's node log is kept, not printed
-    return settings, path
+    template = tmp_path_factory.mktemp("template") / "built.duckdb"  # outside build/: publishing never removes it
+    path.rename(template)
+    return settings, template
 
 
 def test_marts_of_never_loaded_sources_are_empty_not_failed(empty_build):
@@ -44,10 +67,8 @@ def test_marts_of_never_loaded_sources_are_empty_not_failed(empty_build):
 def test_failed_mart_gate_quarantines_and_published_stays(empty_build, tmp_path):
     settings, path = empty_build
     # Publish a copy of the good build, then break a mart in another copy.
-    good = tmp_path / "good.duckdb"
-    bad = settings.build_dir / "warehouse-bad.duckdb"
-    good.write_bytes(path.read_bytes())
-    bad.write_bytes(path.read_bytes())
+    good = a_build(settings, path)
+    bad = a_build(settings, path)
     build.publish(settings, good)
     published = settings.warehouse_path.read_bytes()
 
@@ -61,8 +82,8 @@ def test_failed_mart_gate_quarantines_and_published_stays(empty_build, tmp_path)
     build.quarantine_build(settings, bad, str(failure.value))
 
     assert not bad.exists()
-    assert (settings.quarantine_dir / "builds" / "warehouse-bad" / "warehouse-bad.duckdb").exists()
-    assert "arrests" in (settings.quarantine_dir / "builds" / "warehouse-bad" / "reason.txt").read_text()
+    assert (settings.quarantine_dir / "builds" / bad.stem / bad.name).exists()
+    assert "arrests" in (settings.quarantine_dir / "builds" / bad.stem / "reason.txt").read_text()
     assert settings.warehouse_path.read_bytes() == published
 
 
@@ -77,8 +98,7 @@ def test_failed_mart_gate_quarantines_and_published_stays(empty_build, tmp_path)
 )
 def test_trust_mart_gates_catch_impossible_figures(empty_build, tmp_path, insert, column):
     settings, path = empty_build
-    bad = tmp_path / "warehouse-bad-trust.duckdb"
-    bad.write_bytes(path.read_bytes())
+    bad = a_build(settings, path)
     con = duckdb.connect(str(bad))
     con.execute(insert)
     con.close()
@@ -88,22 +108,81 @@ def test_trust_mart_gates_catch_impossible_figures(empty_build, tmp_path, insert
 
 def test_publish_is_an_atomic_swap_readers_keep_their_snapshot(empty_build, tmp_path):
     settings, path = empty_build
-    first, second = tmp_path / "first.duckdb", tmp_path / "second.duckdb"
-    first.write_bytes(path.read_bytes())
-    second.write_bytes(path.read_bytes())
-    con = duckdb.connect(str(second))
-    con.execute("create table audit.marker as select 'second' as build")
-    con.close()
+    first, second = a_build(settings, path, "first"), a_build(settings, path, "second")
 
     build.publish(settings, first)
     reader = duckdb.connect(str(settings.warehouse_path), read_only=True)  # an analyst's open session
     build.publish(settings, second)  # not blocked by the reader
     try:
-        assert reader.execute("select count(*) from information_schema.tables where table_name = 'marker'").fetchone() == (0,)
+        assert reader.execute("select build from audit.marker").fetchone() == ("first",)
     finally:
         reader.close()
-    fresh = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        assert fresh.execute("select build from audit.marker").fetchone() == ("second",)
-    finally:
-        fresh.close()
+    assert served_marker(settings) == "second"
+
+
+def test_an_older_build_never_replaces_a_newer_one(empty_build):
+    settings, path = empty_build
+    older, newer = a_build(settings, path, "older"), a_build(settings, path, "newer")
+    build.publish(settings, newer)
+    with pytest.raises(build.Superseded, match="already published"):
+        build.publish(settings, older)
+    assert served_marker(settings) == "newer" and not older.exists()
+    with pytest.raises(build.Superseded):  # its later steps stop too, without a quarantine entry
+        build.gate_marts(settings, older)
+
+
+def test_publish_clears_orphans_and_a_stale_wal(empty_build):
+    settings, path = empty_build
+    orphan = a_build(settings, path)  # a build killed before it could publish
+    current = a_build(settings, path, "current")
+    stale_wal = settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal")
+    stale_wal.write_bytes(b"not a log for this file")
+    build.publish(settings, current)
+    assert not orphan.exists() and not stale_wal.exists()
+    assert served_marker(settings) == "current"
+    assert any((settings.quarantine_dir / "builds").glob("stale-wal-*/warehouse.duckdb.wal"))
+
+
+def test_a_failed_prepare_leaves_no_file(empty_build, monkeypatch):
+    settings, _ = empty_build
+    before = set(settings.build_dir.glob("warehouse-*"))
+
+    def broken(settings, path):
+        path.write_bytes(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(build, "_fill_raw", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build.prepare(settings)
+    assert set(settings.build_dir.glob("warehouse-*")) == before
+
+
+def test_a_mart_that_shrinks_against_the_published_one_is_refused(empty_build):
+    settings, path = empty_build
+    fuller = a_build(settings, path, "fuller")
+    con = duckdb.connect(str(fuller))
+    con.execute("insert into marts.stop_search_monthly select date '2024-09-01', b, 'self_defined', 'Black', 5, 1, 0, 0, 0, 0 "
+                "from unnest(['Camden', 'Hackney', 'Lambeth', 'Newham']) t(b)")
+    con.close()
+    build.gate_marts(settings, fuller)
+    build.publish(settings, fuller)
+    emptied = a_build(settings, path)  # the same marts with stop_search_monthly empty again
+    with pytest.raises(GateFailed, match="stop_search_monthly.*expect_table_row_count_to_be_between|expect_table_row_count_to_be_between"):
+        build.gate_marts(settings, emptied)
+
+
+def test_stops_without_boundaries_or_populations_are_refused(empty_build):
+    settings, path = empty_build
+    degraded = a_build(settings, path)
+    con = duckdb.connect(str(degraded))
+    # what a build without reference data gives: every stop Unknown, no population anywhere
+    con.execute("insert into marts.fct_stop_search (stop_id, period, source_format, batch_id, month, borough, borough_code, "
+                "self_defined_ethnic_group, officer_defined_ethnic_group, outcome_category) "
+                "select 's' || i, '2024-09', 'api', 'b', date '2024-09-01', 'Unknown', null, 'White', 'White', 'Arrest' from range(20) t(i)")
+    con.execute("insert into marts.stop_search_disproportionality (period_end, window_start, months_in_window, is_complete, area, "
+                "ethnicity_basis, ethnic_group, searches, population, arrests, suppressed) "
+                "values (date '2024-09-01', date '2023-10-01', 1, false, 'London', 'self_defined', 'White', 20, null, 0, true)")
+    con.close()
+    with pytest.raises(build.BuildFailed) as failure:
+        build.gate_marts(settings, degraded)
+    assert "borough" in str(failure.value) and "population" in str(failure.value)

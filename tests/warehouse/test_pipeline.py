@@ -46,7 +46,8 @@ def home_with(tmp_path, **env):
 
 
 def load(settings, month: str) -> dict:
-    (committed,) = pipeline.load_planned(settings, STOPS, pipeline.plan(settings, STOPS, month))
+    (planned,) = pipeline.plan(settings, STOPS, month)
+    (committed,) = pipeline.load_planned(settings, STOPS, planned)
     return committed
 
 
@@ -134,7 +135,7 @@ def test_unknown_label_fails_the_gate(settings, mirror_root):
 
 
 def test_unpublished_month_is_not_planned(settings):
-    planned = pipeline.plan(settings, STOPS, "2023-06")
+    (planned,) = pipeline.plan(settings, STOPS, "2023-06")
     assert planned.locations == () and "API latest 2024-05" in planned.note
     with pytest.raises(pipeline.NotPublished):
         pipeline.load_planned(settings, STOPS, planned)
@@ -149,7 +150,7 @@ def test_archive_directory_url_is_tried_and_a_missing_month_is_not_published(tmp
         committed = load(settings, "2016-06")
         assert committed["status"] == "loaded" and committed["rows"] > 5000
         assert committed["url"].endswith("/police_uk/archive/2016-06/2016-06-metropolitan-stop-and-search.csv")
-        planned = pipeline.plan(settings, STOPS, "2016-07")
+        (planned,) = pipeline.plan(settings, STOPS, "2016-07")
         assert planned.via == "archive"
         with pytest.raises(pipeline.NotPublished):
             pipeline.load_planned(settings, STOPS, planned)
@@ -243,3 +244,28 @@ def test_an_empty_source_variable_means_not_taken_and_lands_nothing(tmp_path):
         with pytest.raises(pipeline.NotConfigured, match=registry.get(name).variable):
             pipeline.load(settings, registry.get(name))
     assert not settings.manifest_path.exists()
+
+
+# --------------------------------------------------------------------------- unattended loading
+def test_a_look_back_rereads_published_months_loading_only_new_and_revised_ones(settings, mirror_root):
+    # a scheduled run for June (not published yet) with a 4-month look-back reads March..May
+    planned = pipeline.plan(settings, STOPS, "2024-06", lookback=4)
+    assert [(p.period, bool(p.locations)) for p in planned] == [("2024-03", True), ("2024-04", True), ("2024-05", True), ("2024-06", False)]
+    first = [c for p in planned if p.locations for c in pipeline.load_planned(settings, STOPS, p)]
+    assert [c["status"] for c in first] == ["loaded"] * 3 and not any(c.get("unchanged") for c in first)
+
+    # police.uk republishes April with one record fewer; the next run loads only that
+    april = json.loads(stops_file(mirror_root, "2024-04").read_bytes())
+    stops_file(mirror_root, "2024-04").write_text(json.dumps(april[:-1]))
+    again = {c["period"]: c for p in pipeline.plan(settings, STOPS, "2024-06", lookback=4) if p.locations
+             for c in pipeline.load_planned(settings, STOPS, p)}
+    assert again["2024-03"].get("unchanged") and again["2024-05"].get("unchanged")
+    assert again["2024-04"]["rows"] == len(april) - 1
+    assert again["2024-04"]["revision_of"]["rows"] == len(april)
+    (revision,) = read_jsonl(settings.audit_dir / "revisions.jsonl")
+    assert (revision["period"], revision["old_rows"], revision["new_rows"]) == ("2024-04", len(april), len(april) - 1)
+    revised_landing = [m for m in manifest(settings, "2024-04")][-1]
+    assert "differs from the serving batch" in revised_landing["detail"]
+    # unchanged months were fetched and landed (the raw zone records every answer) but not gated again
+    gated = [g["target"] for g in read_jsonl(settings.audit_dir / "gate_results.jsonl")]
+    assert gated.count(f"{STOPS.name} 2024-03") == 1 and gated.count(f"{STOPS.name} 2024-04") == 2

@@ -1,3 +1,21 @@
+{#-
+    The published content a stop_id is derived from, as raw published values
+    (before blank_to_null and the casts below, so '' and null differ). Not
+    batch_id, record_index or loaded_at: they change when a month is
+    republished or reloaded while its records do not. Changing this list (or
+    the encoding below) changes every stop_id.
+-#}
+{%- set content_columns = [
+    'period', 'source_format',
+    'datetime',
+    'latitude', 'longitude', 'street_id', 'street_name',
+    'type', 'involved_person', 'operation', 'operation_name',
+    'gender', 'age_range', 'self_defined_ethnicity', 'officer_defined_ethnicity',
+    'legislation', 'object_of_search',
+    'outcome', 'outcome_id',
+    'outcome_linked_to_object_of_search', 'removal_of_more_than_outer_clothing',
+] -%}
+
 with
 
 source as (
@@ -6,11 +24,44 @@ source as (
 
 ),
 
+-- Content hash: each value as text, length-prefixed (`<bytes>:<text>`) or `~`
+-- when null, joined by `|`. The length prefix makes the encoding unambiguous
+-- whatever characters the values hold, and null (`~`) differs from '' (`0:`).
+hashed as (
+
+    select
+        *,
+        md5(
+            {%- for column in content_columns %}
+            coalesce(cast(strlen(cast("{{ column }}" as varchar)) as varchar) || ':' || cast("{{ column }}" as varchar), '~')
+            {%- if not loop.last %} || '|' ||{% endif %}
+            {%- endfor %}
+        ) as content_hash
+    from source
+
+),
+
+-- Exact duplicates within a month (same content hash, which includes the
+-- period) are numbered in the order they appear in their batch, so they get
+-- distinct ids and republishing the month in another order gives the same
+-- set of ids. Only one batch serves a period; batch_id just makes the order
+-- total should two ever meet.
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by content_hash order by record_index, batch_id
+        ) - 1 as occurrence
+    from hashed
+
+),
+
 renamed as (
 
     select
         -- ids
-        md5(batch_id || ':' || cast(record_index as varchar)) as stop_id,
+        md5(content_hash || ':' || cast(occurrence as varchar)) as stop_id,
         period,
         source_format,
         batch_id,
@@ -48,7 +99,7 @@ renamed as (
 
         loaded_at
 
-    from source
+    from numbered
 
 ),
 

@@ -1,0 +1,138 @@
+"""`mapwh run` on the SYNTHETIC sample, needing no ../shared: what `make run` does, and the
+failure paths — a degraded build refused, two runs at once, `kill -9` mid-build, an unreachable
+source, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from devdata import sample
+from devdata.mirror import serve, source_environment
+
+pytestmark = pytest.mark.e2e
+PROJECT_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+MAPWH = str(__import__("pathlib").Path(sys.executable).parent / "mapwh")
+
+
+@pytest.fixture(scope="module")
+def sample_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sample")
+    sample.generate(root, first_month="2025-01", last_month="2025-06", archive_months=(), empty_months=("2025-06",))
+    return root
+
+
+@pytest.fixture(scope="module")
+def mirror_env(sample_root):
+    with serve(sample_root) as server:
+        yield source_environment(server)
+
+
+def query(home, sql):
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_make_run_path_serves_the_sample_and_builds_a_complete_warehouse(sample_root, tmp_path, airflow_home):
+    """`python -m devdata serve DIR --sample -- mapwh run ...`, as bin/run-sample runs it."""
+    home = tmp_path / "var"
+    env = {**os.environ, "MAPWH_HOME": str(home), "AIRFLOW_HOME": str(airflow_home)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "devdata", "serve", str(sample_root), "--sample", "--", MAPWH, "run", "--from", "2025-04", "--to", "2025-06"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert len(proc.stdout.splitlines()) < 40  # a progress bar per stage and a line per step
+    assert "2025-04 loaded" in proc.stdout and "2025-06 empty" in proc.stdout
+    months = dict(query(home, "select period, count(*) from marts.fct_stop_search group by 1"))
+    assert set(months) == {"2025-04", "2025-05"}
+    unknown, total = query(home, "select count(*) filter (where borough = 'Unknown'), count(*) from marts.fct_stop_search")[0]
+    assert 0 < unknown < 0.15 * total
+    assert query(home, "select count(*) from marts.stop_search_disproportionality where population is null and ethnic_group <> 'Not stated'") == [(0,)]
+    assert query(home, "select count(*) from marts.trust_confidence")[0][0] > 0
+
+
+def test_a_build_without_reference_data_is_refused_and_publishes_nothing(make_runner, mirror_env):
+    run = make_runner(mirror_env, "noref")
+    failed = run("run", "--sources", "stop_search", "--from", "2025-04", "--to", "2025-05", check=False)
+    assert failed.returncode == 1
+    assert "FAILED at gate_marts" in failed.stdout and "borough" in failed.stdout
+    assert not run.warehouse.exists()
+    (entry,) = (run.home / "quarantine" / "builds").iterdir()
+    assert "Unknown" in (entry / "reason.txt").read_text()
+    assert not list((run.home / "build").glob("warehouse-*"))  # only the quarantine entry is left
+    # the loads themselves were good: they serve, waiting for a build with reference data
+    ok = run("run", "--sources", "reference_data")
+    assert "built, gated and published" in ok.stdout
+    assert query(run.home, "select count(distinct period) from marts.fct_stop_search") == [(2,)]
+
+
+def test_two_runs_at_once_end_with_the_newest_data_published(make_runner, mirror_env):
+    run = make_runner(mirror_env, "twice")
+    run("run", "--sources", "reference_data")
+    first = subprocess.Popen([MAPWH, "run", "--sources", "stop_search", "--from", "2025-01", "--to", "2025-03"],
+                             env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen([MAPWH, "run", "--sources", "stop_search", "--from", "2025-04", "--to", "2025-05"],
+                              env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outs = [p.communicate(timeout=900) for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], [o[0][-2000:] + o[1][-2000:] for o in outs]
+    # nothing lost: every month serves, and the published warehouse has all of them
+    served = sorted(p.name for p in (run.home / "validated/police_uk_stop_searches").iterdir())
+    assert served == ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+    assert query(run.home, "select count(distinct period) from marts.fct_stop_search") == [(5,)]
+    assert not list((run.home / "build").glob("warehouse-*"))
+
+
+def test_kill_9_during_a_build_then_a_rerun_recovers(make_runner, mirror_env):
+    run = make_runner(mirror_env, "killed")
+    victim = subprocess.Popen([MAPWH, "run", "--sources", "stop_search,reference_data", "--from", "2025-05", "--to", "2025-05"],
+                              env=run.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not list((run.home / "logs").glob("dbt-warehouse-*.log")):  # dbt has started on the new file
+        assert victim.poll() is None and time.time() < deadline
+        time.sleep(0.2)
+    time.sleep(2)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert not run.warehouse.exists() and list((run.home / "build").glob("warehouse-*.duckdb"))
+
+    again = run("run", "--sources", "stop_search,reference_data", "--from", "2025-05", "--to", "2025-05")
+    assert "built, gated and published" in again.stdout
+    assert query(run.home, "select count(*) > 3000 from marts.fct_stop_search") == [(True,)]
+    assert not list((run.home / "build").glob("warehouse-*"))  # the killed build's file is gone
+
+
+def test_an_unreachable_source_fails_fast_with_one_clear_line(make_runner):
+    run = make_runner({"POLICE_UK_API_URL": "http://127.0.0.1:9/api", "MAPWH_HTTP_RETRIES": "1", "MAPWH_HTTP_BACKOFF": "0.1"}, "offline")
+    started = time.time()
+    failed = run("run", "--sources", "stop_search", "--from", "2025-05", "--to", "2025-05", check=False)
+    assert failed.returncode == 1 and time.time() - started < 120
+    (line,) = [line for line in failed.stdout.splitlines() if "2025-05 FAILED" in line]
+    assert "127.0.0.1:9" in line and "gave up" in line
+    assert "No tasks to run" not in failed.stdout
+
+
+def test_sigterm_stops_the_run_cleanly(make_runner, mirror_env):
+    run = make_runner(mirror_env, "sigterm")
+    proc = subprocess.Popen([MAPWH, "run", "--from", "2025-01", "--to", "2025-05"], env=run.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not list((run.home / "validated").glob("*/*/current.json")):  # loading has begun
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    stopped = time.time()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, out[-2000:] + err[-2000:]
+    assert time.time() - stopped < 30
+    assert "stopped by SIGTERM" in out
+    assert not run.warehouse.exists()

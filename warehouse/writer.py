@@ -1,0 +1,64 @@
+"""One writer at a time: the lock every entry point takes before it changes what readers see.
+
+The validated zone and the published warehouse are changed by loads (a
+commit per period) and by builds (a snapshot of the validated zone, then a
+publish). They may run in several processes at once: scheduler workers, a
+`mapwh run` beside them, two `mapwh run` on one MAPWH_HOME. `dag.test()`
+ignores Airflow pools, so the pools alone cannot serialise them. Every such
+critical section holds this lock (`filelock`, an OS-level lock on
+`MAPWH_HOME/locks/writer.lock`, released if its process dies):
+
+- a commit to the validated zone (read what serves the period, compare, replace);
+- a build's snapshot of the validated zone, which also takes the build's
+  sequence number (`next_build_sequence`);
+- a publish, which refuses a build older than the one already published.
+
+dbt itself runs outside the lock, in the build's own file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Iterator
+
+from filelock import FileLock, Timeout
+
+from ingest.core.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class WriterBusy(RuntimeError):
+    """Another process held the writer lock for longer than the timeout."""
+
+
+def lock_path(settings: Settings) -> Path:
+    return settings.home / "locks" / "writer.lock"
+
+
+@contextlib.contextmanager
+def writer_lock(settings: Settings, what: str) -> Iterator[None]:
+    """Hold the one-writer lock while `what` runs (re-entrant within a process)."""
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    timeout = float(settings.get("MAPWH_LOCK_TIMEOUT", "900"))
+    lock = FileLock(path, timeout=timeout)
+    try:
+        with lock:
+            yield
+    except Timeout as exc:
+        raise WriterBusy(f"{what}: another writer held {path} for more than {timeout:.0f}s") from exc
+
+
+def next_build_sequence(settings: Settings) -> int:
+    """The next build number (call with the writer lock held): builds are ordered by it."""
+    counter = settings.build_dir / ".sequence"
+    counter.parent.mkdir(parents=True, exist_ok=True)
+    current = int(counter.read_text().strip() or 0) if counter.exists() else 0
+    tmp = counter.with_name(".sequence.tmp")
+    tmp.write_text(f"{current + 1}\n")
+    os.replace(tmp, counter)
+    return current + 1
