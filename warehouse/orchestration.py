@@ -17,6 +17,7 @@ have them or tasks wait silently):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -27,6 +28,8 @@ from ingest.core.config import get_settings
 from ingest.core.periods import TIMEZONE as TIMEZONE  # re-exported: DAG files read the time zone here
 from ingest.core.periods import month_of_instant
 from ingest.core.source import Plan, Source
+
+log = logging.getLogger(__name__)
 
 WRITER_POOL = "duckdb_writer"
 POLICE_UK_POOL = "police_uk_api"
@@ -102,8 +105,6 @@ def plan_period(source_name: str, data_interval_start, lookback: int) -> list[di
     A month not yet published is not there yet: it is left out (and logged),
     and a run with nothing to read maps no load task.
     """
-    import logging
-
     from warehouse import pipeline
 
     source = registry.get(source_name)
@@ -111,7 +112,7 @@ def plan_period(source_name: str, data_interval_start, lookback: int) -> list[di
     planned = _fail_or_skip(source_name, lambda: pipeline.plan(get_settings(), source, month, lookback))
     for p in planned:
         if not p.locations:
-            logging.getLogger(__name__).info("%s %s: %s", source_name, p.period, p.note)
+            log.info("%s %s: %s", source_name, p.period, p.note)
     return [asdict(p) for p in planned if p.locations]
 
 
@@ -149,12 +150,10 @@ def build_step(step: str, path: str | None = None) -> str:
     and a build that a newer published one has superseded is skipped (never published)."""
     from pathlib import Path
 
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from warehouse import build
     from warehouse.gates import GateFailed
-
-    from airflow.sdk.exceptions import AirflowSkipException
 
     settings = get_settings()
     if step == "prepare":
