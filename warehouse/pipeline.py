@@ -127,37 +127,48 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
 
     if batch.frame.empty:
         log.warning("%s %s: the source answered with no records", source.name, batch.period)
-        return _commit(settings, table, batch.period, None, {**meta, "status": "empty", "warnings": ["source returned no records"]})
+        return _commit(settings, table, batch.period, None, 0, {**meta, "status": "empty", "warnings": ["source returned no records"]})
 
     frame = batch.frame.assign(period=batch.period, batch_id=batch_id, loaded_at=meta["loaded_at"])
     history = tuple(c for c in validated.all_current(settings.validated_dir, table.name) if c["period"] != batch.period)
     context = GateContext(period=batch.period, history=history, serving=serving)
-    result = gates.validate(
-        settings, source.suite, source.gate_view(frame),
-        target=f"{source.name} {batch.period}", batch_id=batch_id, parameters=source.gate_parameters(context),
-    )
+    staged = None
+    try:
+        # cast to the contract's types first: a value that does not fit rejects the batch here
+        staged = validated.stage(settings.validated_dir, table, batch.period, frame, landed["sha256"])
+        result = gates.validate(
+            settings, source.suite, source.gate_view(frame),
+            target=f"{source.name} {batch.period}", batch_id=batch_id, parameters=source.gate_parameters(context),
+        )
+    except Exception as exc:  # noqa: BLE001 - a batch that cannot be cast or checked is rejected, never lost
+        validated.unstage(staged)
+        detail = f"{type(exc).__name__}: {exc}"
+        quarantine(settings, landed, batch.period, detail)
+        raise BatchRejected(f"{source.name} {batch.period}: {detail}") from exc
     if not result.success:
+        validated.unstage(staged)
         quarantine(settings, landed, batch.period, result.summary(), result.report_path)
         raise gates.GateFailed(result)
-    committed = _commit(settings, table, batch.period, frame, {**meta, "status": "loaded", "warnings": result.warnings})
+    committed = _commit(settings, table, batch.period, staged, len(frame),
+                        {**meta, "status": "loaded", "warnings": result.warnings})
     log.info("loaded %s %s: %d rows (batch %s)", table.name, batch.period, committed["rows"], batch_id)
     return committed
 
 
-def _commit(settings: Settings, table, period: str, frame, meta: dict) -> dict:
+def _commit(settings: Settings, table, period: str, staged, rows: int, meta: dict) -> dict:
     """Under the writer lock: decide against what serves *now*, then make the batch serve its period."""
     with writer_lock(settings, f"commit {table.name} {period}"):
         serving = validated.current(settings.validated_dir, table.name, period)
         if serving and serving.get("sha256") == meta["sha256"]:
             return {**serving, "unchanged": True}  # another run committed the same bytes meanwhile
         if serving and serving.get("status") == "loaded":
-            if frame is None:
+            if staged is None:
                 log.warning("%s %s: keeping the loaded batch %s rather than replace it with nothing",
                             table.name, period, serving["batch_id"])
                 return serving
             revision = {k: serving.get(k) for k in ("batch_id", "sha256", "rows", "loaded_at")}
             meta = {**meta, "revision_of": revision}
-        committed = validated.commit(settings.validated_dir, table, period, frame, meta)
+        committed = validated.commit(settings.validated_dir, table, period, staged, rows, meta)
         if "revision_of" in meta:
             append_jsonl(settings.audit_dir / "revisions.jsonl", {
                 "table_name": table.name, "period": period, "revised_at": meta["loaded_at"],

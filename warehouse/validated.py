@@ -52,37 +52,51 @@ def _write_json_atomic(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_parquet(frame: pd.DataFrame, table: Table, path: Path) -> None:
-    """Write rows with the exact column types of `raw.<table>` (atomically)."""
+def stage(validated_dir: Path, table: Table, period: str, frame: pd.DataFrame, sha256: str) -> Path:
+    """Write a batch's rows as Parquet with exactly the contract's types, not yet serving.
+
+    This is where every value is cast to its column's type: a value that does
+    not fit (a street id beyond BIGINT, text in an INTEGER column) raises here,
+    before the gate's verdict, so the batch is rejected rather than half-loaded.
+    The file is named by the checksum of the bytes it came from; `commit`
+    makes it serve, `unstage` removes it when the batch is refused.
+    """
+    path = period_dir(validated_dir, table.name, period) / f"{sha256}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
-    casts = select_casts(table.columns)
     tmp = path.with_name(f".{path.name}.tmp")
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
         con.register("frame", frame)
-        con.execute(f"copy (select {casts} from frame) to '{tmp}' (format parquet, compression zstd)")
+        con.execute(f"copy (select {select_casts(table.columns)} from frame) to '{tmp}' (format parquet, compression zstd)")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     finally:
         con.close()
     os.replace(tmp, path)
+    return path
 
 
-def commit(validated_dir: Path, table: Table, period: str, frame: pd.DataFrame | None, meta: dict) -> dict:
-    """Make `frame` the batch serving (table, period). `frame=None` records an empty batch."""
-    target = period_dir(validated_dir, table.name, period)
-    current = dict(meta)
-    if frame is not None:
-        parquet = target / f"{meta['sha256']}.parquet"
-        write_parquet(frame, table, parquet)
-        current["file"] = parquet.name
-        current["rows"] = int(len(frame))
-    else:
-        current["file"] = None
-        current["rows"] = 0
-    current["table_name"] = table.name
-    current["period"] = period
-    _write_json_atomic(target / "current.json", current)
-    return current
+def unstage(staged: Path | None) -> None:
+    """Remove a staged file that will not serve (never one that already does)."""
+    if staged is None:
+        return
+    serving = current(staged.parent.parent.parent, staged.parent.parent.name, staged.parent.name)
+    if not serving or serving.get("file") != staged.name:
+        staged.unlink(missing_ok=True)
+    staged.with_name(f".{staged.name}.tmp").unlink(missing_ok=True)
+
+
+def commit(validated_dir: Path, table: Table, period: str, staged: Path | None, rows: int, meta: dict) -> dict:
+    """Make a staged file the batch serving (table, period); `staged=None` records an empty batch."""
+    current_batch = dict(meta)
+    current_batch["file"] = staged.name if staged is not None else None
+    current_batch["rows"] = int(rows) if staged is not None else 0
+    current_batch["table_name"] = table.name
+    current_batch["period"] = period
+    _write_json_atomic(period_dir(validated_dir, table.name, period) / "current.json", current_batch)
+    return current_batch
 
 
 def current(validated_dir: Path, table: str, period: str) -> dict | None:

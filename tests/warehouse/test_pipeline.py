@@ -269,3 +269,18 @@ def test_a_look_back_rereads_published_months_loading_only_new_and_revised_ones(
     # unchanged months were fetched and landed (the raw zone records every answer) but not gated again
     gated = [g["target"] for g in read_jsonl(settings.audit_dir / "gate_results.jsonl")]
     assert gated.count(f"{STOPS.name} 2024-03") == 1 and gated.count(f"{STOPS.name} 2024-04") == 2
+
+
+@pytest.mark.parametrize("street_id", [2**70, "not a number"])
+def test_a_value_that_does_not_fit_its_column_rejects_the_batch_before_any_verdict(settings, mirror_root, street_id):
+    records = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
+    located = next(r for r in records if r["location"])
+    located["location"]["street"]["id"] = street_id
+    stops_file(mirror_root, "2024-02").write_text(json.dumps(records))
+    with pytest.raises(pipeline.BatchRejected, match="(?i)conver|overflow|cast"):
+        load(settings, "2024-02")
+    assert validated.current(settings.validated_dir, TABLE, "2024-02") is None
+    assert not list((settings.validated_dir / TABLE / "2024-02").glob("*.parquet"))  # nothing half-written
+    (quarantined,) = (settings.quarantine_dir / STOPS.name / "2024-02").iterdir()
+    assert json.loads((quarantined / "payload.json").read_bytes())[records.index(located)]["location"]["street"]["id"] == street_id
+    assert not read_jsonl(settings.audit_dir / "gate_results.jsonl")  # no verdict was recorded for it
