@@ -116,7 +116,7 @@ def run_command(command: Sequence[str], environment: dict[str, str]) -> int:
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
-            child = subprocess.Popen(list(command), env={**os.environ, **environment})
+            child = subprocess.Popen(list(command), env={**os.environ, **environment})  # noqa: S603 - the user's own command, no shell
         except OSError as exc:
             print(f"devdata serve: cannot run {command[0]!r}: {exc}", file=sys.stderr)
             return 127 if isinstance(exc, FileNotFoundError) else 126

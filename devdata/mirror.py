@@ -175,7 +175,7 @@ class MirrorServer:
         self._thread = thread
         host, port = httpd.server_address[:2]
         # A wildcard bind is reachable on loopback; a URL cannot say "0.0.0.0".
-        self.host = "127.0.0.1" if host in ("", "0.0.0.0") else str(host)
+        self.host = "127.0.0.1" if host in ("", "0.0.0.0") else str(host)  # noqa: S104 - a comparison, not a bind
         self.port = int(port)
         self.root = httpd.root
 

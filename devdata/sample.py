@@ -282,7 +282,7 @@ def _iso_utc(local: datetime) -> str:
 def _rng(seed: int, *parts: str) -> random.Random:
     # One independent stream per file: a month's content depends only on the
     # seed and the month, not on which range was asked for.
-    return random.Random(":".join([str(seed), *parts]))
+    return random.Random(":".join([str(seed), *parts]))  # noqa: S311 - synthetic data, not secrets
 
 
 def _cell_bounds(row: int, col: int) -> tuple[float, float, float, float]:

@@ -77,6 +77,13 @@ def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
     return [Batch(PERIOD, parse_ts021_csv(content))]
 
 
+def gate_view(frame):
+    """`categories_in_area`: how many of the eight categories each area has (a missing one changes every rate)."""
+    view = frame.copy()
+    view["categories_in_area"] = view.groupby("area_code")["ethnic_group_code"].transform("nunique")
+    return view
+
+
 SOURCE = Source(
     name="census_population",
     table=TABLE,
@@ -87,6 +94,7 @@ SOURCE = Source(
     parse=parse,
     extension="csv",
     description=__doc__.split("\n\n")[0],
+    gate_view=gate_view,
     start="2021-03-21",
     # re-read monthly: unchanged bytes change nothing, and a build never runs without it
     schedule="0 5 1 * *",

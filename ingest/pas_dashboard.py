@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from datetime import date, datetime
 
@@ -107,6 +108,8 @@ def _parse_number(value: object, decimal: str, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise SourceFormatError(f"{where}: {value!r} is not a finite number")
         return float(value)
     text = str(value).strip()
     if not text:
@@ -116,9 +119,12 @@ def _parse_number(value: object, decimal: str, where: str) -> float | None:
             raise SourceFormatError(f"{where}: {text!r} mixes decimal marks in a decimal-comma file")
         text = text.replace(",", ".")
     try:
-        return float(text)
+        number = float(text)
     except ValueError as exc:
         raise SourceFormatError(f"{where}: not a number {value!r}") from exc
+    if not math.isfinite(number):
+        raise SourceFormatError(f"{where}: {value!r} is not a finite number")
+    return number
 
 
 def _decimal_mark(records: list[list[str]], columns: range) -> str:
@@ -253,9 +259,18 @@ def gate_view(frame):
 
 
 def gate_parameters(context: GateContext) -> dict:
+    """The areas the loaded sheet has must all still be there (a borough never silently drops out)."""
+    previous: list[str] = []
+    if context.serving_file:
+        import duckdb
+
+        lookup = reference.borough_lookup()
+        published = duckdb.execute("select distinct borough from read_parquet(?)", [context.serving_file]).fetchall()
+        previous = sorted({"London" if b == "MPS" else lookup.get(str(b).lower(), str(b)) for (b,) in published})
     return {
         "expected_areas_per_quarter": 32 if context.period == "Borough" else 1,
         "known_measures": list(MEASURES),
+        "previous_areas": previous,
     }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from datetime import datetime
 
@@ -123,6 +124,8 @@ def parse_file(content: bytes, name: str = ""):
                     row[target] = int(float(value))
                 elif target == "wt_discrete":
                     row[target] = float(value)
+                    if not math.isfinite(row[target]):
+                        raise ValueError("not finite")
                 else:
                     row[target] = value
             except ValueError as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import statistics
 import zipfile
@@ -199,6 +200,20 @@ def _text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+def _coordinate(value: object, what: str) -> str | None:
+    """A coordinate as published text; anything but a finite number (or nothing) is a format error."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise SourceFormatError(f"{what}: coordinate {text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise SourceFormatError(f"{what}: coordinate {text!r} is not a finite number")
+    return text
+
+
 def _bool(value: object) -> bool | None:
     if isinstance(value, bool):
         return value
@@ -241,8 +256,8 @@ def parse_api_records(content: bytes, *, period: str):
                 "involved_person": _bool(rec.get("involved_person")),
                 "operation": _bool(rec.get("operation")),
                 "operation_name": _text(rec.get("operation_name")),
-                "latitude": _text(location.get("latitude")),
-                "longitude": _text(location.get("longitude")),
+                "latitude": _coordinate(location.get("latitude"), f"police.uk stops-force {period} record {i}"),
+                "longitude": _coordinate(location.get("longitude"), f"police.uk stops-force {period} record {i}"),
                 "street_id": street.get("id"),
                 "street_name": _text(street.get("name")),
                 "gender": _text(rec.get("gender")),
@@ -286,8 +301,8 @@ def parse_archive_csv(content: bytes, *, period: str):
                     "involved_person": None,
                     "operation": _bool(rec["Part of a policing operation"]),
                     "operation_name": _text(rec["Policing operation"]),
-                    "latitude": _text(rec["Latitude"]),
-                    "longitude": _text(rec["Longitude"]),
+                    "latitude": _coordinate(rec["Latitude"], f"police.uk archive {period} line {i + 2}"),
+                    "longitude": _coordinate(rec["Longitude"], f"police.uk archive {period} line {i + 2}"),
                     "street_id": None,
                     "street_name": None,
                     "gender": _text(rec["Gender"]),

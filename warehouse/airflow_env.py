@@ -48,7 +48,7 @@ def configure(settings: Settings) -> None:
 
 
 def _airflow(*args: str) -> None:
-    subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], check=True,
+    subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], check=True,  # noqa: S603 - the venv's airflow, fixed arguments
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
 
 

@@ -43,6 +43,7 @@ import pandas as pd
 
 from ingest import registry
 from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
+from ingest.core.contract import quote_ident
 from ingest.core.raw_zone import append_jsonl, read_jsonl
 from warehouse import gates, validated
 from warehouse.writer import next_build_sequence, writer_lock
@@ -112,16 +113,12 @@ def published_sequence(settings: Settings) -> int:
     return max((int(r.get("sequence", 0)) for r in records), default=0)
 
 
-def _sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
-
-
-def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+def _insert_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
     con.register("frame", frame)
-    cols = ", ".join(f'"{c}"' for c in frame.columns)
-    con.execute(f"insert into {table} ({cols}) select {cols} from frame")
+    cols = ", ".join(quote_ident(c) for c in frame.columns)
+    con.execute(f"insert into {quote_ident(schema)}.{quote_ident(table)} ({cols}) select {cols} from frame")  # noqa: S608 - quoted identifiers
     con.unregister("frame")
 
 
@@ -139,8 +136,13 @@ def prepare(settings: Settings) -> Path:
     return path
 
 
+def duckdb_limits(settings: Settings) -> dict[str, str]:
+    """Memory and threads for every DuckDB a build opens (MAPWH_DUCKDB_MEMORY_LIMIT, MAPWH_DUCKDB_THREADS)."""
+    return {"memory_limit": settings.get("MAPWH_DUCKDB_MEMORY_LIMIT", "4GB"), "threads": settings.get("MAPWH_DUCKDB_THREADS", "2")}
+
+
 def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config=duckdb_limits(settings))
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute("create schema raw")
@@ -150,8 +152,9 @@ def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
             con.execute(table.create_sql("raw"))
             files = validated.parquet_files(settings.validated_dir, table.name)
             if files:
-                cols = ", ".join(f'"{c}"' for c in table.column_names)
-                con.execute(f"insert into raw.{table.name} select {cols} from read_parquet({_sql_list(files)})")
+                cols = ", ".join(quote_ident(c) for c in table.column_names)
+                con.execute(f"insert into raw.{quote_ident(table.name)} select {cols} from read_parquet(?)",  # noqa: S608 - quoted identifiers
+                            [[str(f) for f in files]])
         loaded = validated.LOADED_BATCHES
         con.execute(loaded.create_sql("raw"))
         batches = pd.DataFrame(
@@ -162,7 +165,7 @@ def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
             ],
             columns=loaded.column_names,
         )
-        _insert_frame(con, "raw.loaded_batches", batches)
+        _insert_frame(con, "raw", "loaded_batches", batches)
         con.execute(
             "create table audit.raw_responses (source varchar, period varchar, url varchar, sha256 varchar,"
             " bytes bigint, records bigint, fetched_at timestamptz, status varchar, path varchar,"
@@ -170,7 +173,7 @@ def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
         )
         manifest = pd.DataFrame(read_jsonl(settings.manifest_path))
         if not manifest.empty:
-            _insert_frame(con, "audit.raw_responses", manifest.reindex(columns=[
+            _insert_frame(con, "audit", "raw_responses", manifest.reindex(columns=[
                 "source", "period", "url", "sha256", "bytes", "records", "fetched_at", "status", "path", "batch_id", "detail",
             ]))
         con.execute(
@@ -179,8 +182,8 @@ def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
         )
         results = pd.DataFrame(read_jsonl(settings.audit_dir / "gate_results.jsonl"))
         if not results.empty:
-            _insert_frame(con, "audit.gate_results", results)
-        counts = {t.name: con.execute(f"select count(*) from raw.{t.name}").fetchone()[0] for t in tables}
+            _insert_frame(con, "audit", "gate_results", results)
+        counts = {t.name: con.table(f"raw.{quote_ident(t.name)}").count("*").fetchone()[0] for t in tables}
         con.execute("checkpoint")
     finally:
         con.close()
@@ -202,6 +205,8 @@ def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) ->
         **settings.environ,
         "MAPWH_DBT_DB_PATH": str(db_path),
         "MAPWH_DUCKDB_EXT_DIR": str(ensure_duckdb_extensions(settings)),
+        "MAPWH_DUCKDB_MEMORY_LIMIT": duckdb_limits(settings)["memory_limit"],
+        "MAPWH_DUCKDB_THREADS": duckdb_limits(settings)["threads"],
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     command = [
@@ -215,8 +220,9 @@ def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) ->
     ]
     (dbt_dir / "target" / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
     with log_file.open("w") as out:
-        proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)
+        proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)  # noqa: S603 - the venv's dbt, no shell
     if proc.returncode != 0:
+        ensure_not_superseded(settings, db_path)
         raise BuildFailed(f"dbt build failed on {db_path.name}:\n  " + "\n  ".join(_failed_nodes(dbt_dir, log_file)))
     log.info("dbt build passed on %s (log %s)", db_path.name, log_file)
     return log_file
@@ -237,14 +243,14 @@ def mart_gates() -> list[str]:
     return sorted(p.stem for p in EXPECTATIONS_DIR.glob("mart_*.json"))
 
 
-def read_table(db_path: Path, table: str) -> pd.DataFrame:
+def read_table(db_path: Path, schema: str, table: str) -> pd.DataFrame:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         with warnings.catch_warnings():
             # DuckDB 1.5.5's DataFrame conversion calls drop(inplace=True), which pandas 3.1
             # deprecates; the warning names our line, but the call is DuckDB's.
             warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop", category=DeprecationWarning)
-            return con.execute(f"select * from {table}").df()
+            return con.table(f"{quote_ident(schema)}.{quote_ident(table)}").df()
     finally:
         con.close()
 
@@ -257,7 +263,7 @@ def published_row_counts(settings: Settings) -> dict[str, int]:
     try:
         tables = [t for (t,) in con.execute(
             "select table_name from information_schema.tables where table_schema = ?", [MART_SCHEMA]).fetchall()]
-        return {t: con.execute(f"select count(*) from {MART_SCHEMA}.{t}").fetchone()[0] for t in tables}
+        return {t: con.table(f"{MART_SCHEMA}.{quote_ident(t)}").count("*").fetchone()[0] for t in tables}
     finally:
         con.close()
 
@@ -276,7 +282,11 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     for gate in mart_gates():
         name = gate.removeprefix("mart_")
         table = f"{MART_SCHEMA}.{name}"
-        frame = read_table(db_path, table)
+        try:
+            frame = read_table(db_path, MART_SCHEMA, name)
+        except duckdb.Error:
+            ensure_not_superseded(settings, db_path)  # a newer build published meanwhile and removed this file
+            raise
         floor = int(published.get(name, 0) * shrink_floor)
         results.append(gates.validate(settings, gate, frame, target=f"{table} in {db_path.name}", batch_id=db_path.stem,
                                       parameters={"published_rows_floor": floor}))

@@ -124,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if os.environ.get("MAPWH_RUN_CHILD") == "1":
         return _run_here(args)
-    child = subprocess.Popen([sys.executable, "-m", "warehouse.cli", *args.argv],
+    child = subprocess.Popen([sys.executable, "-m", "warehouse.cli", *args.argv],  # noqa: S603 - this CLI again, argv already parsed
                              env={**os.environ, "MAPWH_RUN_CHILD": "1"}, start_new_session=True)
     stopped: dict[str, float] = {}  # the first signal and when it came
 
@@ -207,9 +207,15 @@ def _run(out, settings, chosen: list[str], args, path) -> int:
 def _run_partitioned(out, settings, dag, source, args) -> tuple[bool, bool]:
     from warehouse import console, validated
 
+    from ingest.core.errors import SourceError
+
     first, last = args.from_month, args.to_month
     if not (first and last):
-        default_first, default_last = _default_window(settings)
+        try:
+            default_first, default_last = _default_window(settings)
+        except SourceError as exc:  # one source failing never stops the others
+            out.print(f"{dag.dag_id}: FAILED: cannot tell which months are published: {exc}")
+            return False, False
         first, last = first or default_first, last or default_last
     months = periods.month_range(first, last)
     ok, loaded = True, False
@@ -326,11 +332,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     published = (
         datetime.fromtimestamp(settings.warehouse_path.stat().st_mtime, timezone.utc) if settings.warehouse_path.exists() else None
     )
+    from warehouse.reconcile import reconcile
+
     if args.json:
         print(json.dumps({"warehouse": str(settings.warehouse_path),
                           "published_at": published.isoformat(timespec="seconds") if published else None,
                           "loaded": current, "gates": gate_rows,
                           "revisions": read_jsonl(settings.audit_dir / "revisions.jsonl"),
+                          "reconciliation": [{**vars(r), "holds": r.holds} for r in reconcile(settings)],
                           "load_failures": read_jsonl(settings.audit_dir / "task_failures.jsonl")}, indent=1, default=str))
         return 0
 
@@ -376,7 +385,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"freshness: PAS {source} figures up to the quarter ending {quarter}")
 
     revisions = read_jsonl(settings.audit_dir / "revisions.jsonl")
-    print(f"\nrevisions: {len(revisions)} (a republished period whose bytes differ replaces the loaded one)")
+    print(f"revisions: {len(revisions)} (a republished period whose bytes differ replaces the loaded one)")
     for r in revisions[-5:]:
         print(f"  {r['table_name']} {r['period']} at {r['revised_at']}: {r['old_rows']:,} rows (sha256 {r['old_sha256'][:12]}) "
               f"-> {r['new_rows']:,} rows (sha256 {r['new_sha256'][:12]})")
@@ -385,6 +394,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"load failures: {len(task_failures)}, latest:")
         for f in task_failures[-3:]:
             print(f"  {f['at']} {f['source']}: {f['message'][:160]}")
+
+    results = reconcile(settings)
+    totals = [sum(getattr(r, k) for r in results) for k in ("received", "validated", "quarantined", "files")]
+    print(f"reconciliation: {totals[0]:,} records received in {totals[3]} files = {totals[1]:,} validated + "
+          f"{totals[2]:,} quarantined" + ("; nothing lost" if all(r.holds for r in results) else "; SOME LOST:"))
+    for r in results:
+        if args.periods or not r.holds:
+            verdict = "holds" if r.holds else f"LOST {len(r.lost)} file(s): {', '.join(h[:12] for h in r.lost)}"
+            print(f"  {r.source:<26} {r.files:>4} files {r.received:>10,} = {r.validated:>10,} + {r.quarantined:>8,}  {verdict}")
 
     failed = [g for g in gate_rows if not g["success"]]
     quarantined = sorted(p for p in settings.quarantine_dir.glob("*/*/*") if p.is_dir()) if settings.quarantine_dir.exists() else []
@@ -449,7 +467,11 @@ def main(argv: list[str] | None = None) -> int:
                 periods.month_range(args.from_month, args.to_month)
         except (argparse.ArgumentTypeError, ValueError) as exc:
             parser.error(str(exc))
-    return args.func(args)
+    try:
+        return args.func(args)
+    except OSError as exc:  # an unwritable MAPWH_HOME, a full disk: one line, not a traceback
+        print(f"mapwh {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

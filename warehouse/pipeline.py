@@ -131,7 +131,10 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
 
     frame = batch.frame.assign(period=batch.period, batch_id=batch_id, loaded_at=meta["loaded_at"])
     history = tuple(c for c in validated.all_current(settings.validated_dir, table.name) if c["period"] != batch.period)
-    context = GateContext(period=batch.period, history=history, serving=serving)
+    serving_file = (validated.period_dir(settings.validated_dir, table.name, batch.period) / serving["file"]
+                    if serving and serving.get("file") else None)
+    context = GateContext(period=batch.period, history=history, serving=serving,
+                          serving_file=str(serving_file) if serving_file else None)
     staged = None
     try:
         # cast to the contract's types first: a value that does not fit rejects the batch here

@@ -68,7 +68,8 @@ def stage(validated_dir: Path, table: Table, period: str, frame: pd.DataFrame, s
     try:
         con.execute("set TimeZone = 'UTC'")
         con.register("frame", frame)
-        con.execute(f"copy (select {select_casts(table.columns)} from frame) to '{tmp}' (format parquet, compression zstd)")
+        # identifiers and types from the contract, quoted; the path goes through the API, not SQL text
+        con.sql(f"select {select_casts(table.columns)} from frame").write_parquet(str(tmp), compression="zstd")  # noqa: S608
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -62,11 +62,16 @@ class Table:
         return create_table_sql(schema, self.name, self.columns)
 
 
+def quote_ident(name: str) -> str:
+    """An SQL identifier, double-quoted (quotes inside doubled): names go into SQL only this way."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def create_table_sql(schema: str, table: str, columns: tuple[Column, ...]) -> str:
-    cols = ",\n  ".join(f'"{c.name}" {c.type}' for c in columns)
-    return f'create table {schema}."{table}" (\n  {cols}\n)'
+    cols = ",\n  ".join(f"{quote_ident(c.name)} {c.type}" for c in columns)
+    return f"create table {quote_ident(schema)}.{quote_ident(table)} (\n  {cols}\n)"
 
 
 def select_casts(columns: tuple[Column, ...]) -> str:
     """`cast("c" as T) as "c", ...`: rows of a frame with exactly the contract's types."""
-    return ", ".join(f'cast("{c.name}" as {c.type}) as "{c.name}"' for c in columns)
+    return ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in columns)

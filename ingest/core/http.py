@@ -6,8 +6,11 @@ site, a local mirror or a recorded fixture. HTTP goes through a
 `requests.Session` whose adapter retries with `urllib3.Retry`: 429 and 5xx,
 connection errors and read timeouts, with exponential backoff, honouring
 `Retry-After` given as seconds or as an HTTP date (capped by
-`MAPWH_HTTP_RETRY_AFTER_MAX`). What comes back is bytes, exactly as served;
-whether they are valid JSON or CSV is the source module's business.
+`MAPWH_HTTP_RETRY_AFTER_MAX`). A body is read in chunks and refused beyond
+`MAPWH_MAX_RESPONSE_MB` or after `MAPWH_DOWNLOAD_DEADLINE_S`, so neither a
+huge answer nor a server trickling bytes can hold a worker. What comes back
+is bytes, exactly as served; whether they are valid JSON or CSV is the
+source module's business.
 
 Rate limits are not enforced here: one process cannot see the others. The
 police.uk limit (15 requests/s) is kept by the Airflow pool `police_uk_api`,
@@ -25,6 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -95,6 +99,25 @@ def session_for(settings: Settings) -> requests.Session:
     return _session(settings.http_max_retries, settings.http_backoff_s, retry_after_max)
 
 
+def _read_bounded(resp: requests.Response, location: str, max_bytes: int, deadline: float) -> bytes:
+    """The body, refused when it grows beyond `max_bytes` or arrives after the deadline (a trickling server)."""
+    chunks, size = [], 0
+    try:
+        # read1: whatever has arrived (up to 1 MB), so the deadline is checked while bytes trickle in
+        while chunk := resp.raw.read1(1 << 20, decode_content=True):
+            size += len(chunk)
+            if size > max_bytes:
+                raise SourceError(f"{location}: response larger than {max_bytes // (1024 * 1024)} MB (MAPWH_MAX_RESPONSE_MB); refused")
+            if time.monotonic() > deadline:
+                raise SourceError(f"{location}: download still running at the deadline (MAPWH_DOWNLOAD_DEADLINE_S); gave up")
+            chunks.append(chunk)
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        raise SourceError(f"{location}: the connection broke while reading ({type(exc).__name__}: {exc})") from exc
+    finally:
+        resp.close()
+    return b"".join(chunks)
+
+
 def fetch(settings: Settings, location: str, *, not_found_ok: bool = False) -> Fetched:
     """Read a URL (with retries) or a local file, returning its bytes.
 
@@ -109,14 +132,18 @@ def fetch(settings: Settings, location: str, *, not_found_ok: bool = False) -> F
             raise SourceError(f"local source file not found: {path}")
         return Fetched(str(path), path.read_bytes(), 200, "", time.time())
 
+    max_bytes = int(float(settings.get("MAPWH_MAX_RESPONSE_MB", "512")) * 1024 * 1024)
+    deadline = time.monotonic() + float(settings.get("MAPWH_DOWNLOAD_DEADLINE_S", "900"))
     try:
-        resp = session_for(settings).get(location, timeout=settings.http_timeout_s)
+        resp = session_for(settings).get(location, timeout=settings.http_timeout_s, stream=True)
     except requests.RequestException as exc:
         raise SourceError(f"{location}: gave up after {settings.http_max_retries} retries ({type(exc).__name__}: {exc})") from exc
     if resp.status_code == 200:
-        return Fetched(location, resp.content, 200, resp.headers.get("Content-Type", ""), time.time())
-    if resp.status_code == 404 and not_found_ok:
-        return Fetched(location, b"", 404, resp.headers.get("Content-Type", ""), time.time())
-    retried = len(resp.raw.retries.history) if getattr(resp.raw, "retries", None) else 0
-    detail = f"after {retried} retries" if resp.status_code in RETRYABLE_STATUS else resp.text[:200].strip()
-    raise SourceHTTPError(location, resp.status_code, detail)
+        return Fetched(location, _read_bounded(resp, location, max_bytes, deadline), 200,
+                       resp.headers.get("Content-Type", ""), time.time())
+    with resp:
+        if resp.status_code == 404 and not_found_ok:
+            return Fetched(location, b"", 404, resp.headers.get("Content-Type", ""), time.time())
+        retried = len(resp.raw.retries.history) if getattr(resp.raw, "retries", None) else 0
+        start = next(resp.iter_content(chunk_size=200), b"").decode("utf-8", errors="replace").strip()
+        raise SourceHTTPError(location, resp.status_code, f"after {retried} retries" if resp.status_code in RETRYABLE_STATUS else start)

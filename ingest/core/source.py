@@ -40,6 +40,7 @@ class GateContext:
     period: str
     history: tuple[dict, ...] = ()  # batches serving the table's other periods (validated zone), by period
     serving: dict | None = None  # the batch serving this period now, if any
+    serving_file: str | None = None  # its Parquet file (the contract's columns), to compare against
 
 
 @dataclass(frozen=True)

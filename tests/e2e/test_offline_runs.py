@@ -136,3 +136,23 @@ def test_sigterm_stops_the_run_cleanly(make_runner, mirror_env):
     assert time.time() - stopped < 30
     assert "stopped by SIGTERM" in out
     assert not run.warehouse.exists()
+
+
+def test_one_source_failing_does_not_stop_the_others(make_runner, mirror_env):
+    env = {**mirror_env, "POLICE_UK_API_URL": "http://127.0.0.1:9/api", "MAPWH_HTTP_RETRIES": "0"}
+    run = make_runner(env, "onefails")
+    failed = run("run", "--sources", "stop_search,reference_data", check=False)  # no --from/--to: asks the API
+    assert failed.returncode == 1
+    assert "stop_search: FAILED: cannot tell which months are published" in failed.stdout
+    assert "census_population: 2021 loaded" in failed.stdout and "london_boundaries: current loaded" in failed.stdout
+    assert "stop_search" in failed.stdout.splitlines()[-1]
+
+
+def test_an_unusable_home_is_one_line(tmp_path):
+    """MAPWH_HOME below a file (as unusable as a read-only disk, and testable as root): one line, exit 1."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    run = subprocess.run([MAPWH, "run", "--sources", "reference_data"], env={**os.environ, "MAPWH_HOME": str(blocker / "var")},
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Not a directory" in run.stderr

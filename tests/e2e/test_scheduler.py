@@ -94,10 +94,17 @@ def test_scheduler_backfills_two_months_in_parallel_and_the_assets_build_the_war
                 processes[name] = subprocess.Popen([str(BIN / "airflow"), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
                                                    start_new_session=True)
             wait_for("the DAGs to be parsed", lambda: len(rows(db, "select dag_id from dag where is_paused = 0")) >= 4, 180, processes)
+            # reference data is scheduled: its first run loads the census and boundaries by itself
+            wait_for("the scheduled reference_data run", lambda: rows(
+                db, "select state from dag_run where dag_id = 'reference_data'") == [("success",)], 180, processes)
 
-            backfill = subprocess.run([str(BIN / "airflow"), "backfill", "create", "--dag-id", "stop_search",
-                                       "--from-date", "2025-01-01T00:00:00+00:00", "--to-date", "2025-02-01T00:00:00+00:00"],
-                                      env=env, capture_output=True, text=True, timeout=120)
+            for attempt in range(3):  # SQLite can refuse a writer outright while the scheduler writes; a client retries
+                backfill = subprocess.run([str(BIN / "airflow"), "backfill", "create", "--dag-id", "stop_search",
+                                           "--from-date", "2025-01-01T00:00:00+00:00", "--to-date", "2025-02-01T00:00:00+00:00"],
+                                          env=env, capture_output=True, text=True, timeout=120)
+                if backfill.returncode == 0 or "database is locked" not in backfill.stderr:
+                    break
+                time.sleep(2)
             assert backfill.returncode == 0, backfill.stderr[-3000:]
 
             def built_with_both_months() -> bool:

@@ -186,3 +186,11 @@ def test_stops_without_boundaries_or_populations_are_refused(empty_build):
     with pytest.raises(build.BuildFailed) as failure:
         build.gate_marts(settings, degraded)
     assert "borough" in str(failure.value) and "population" in str(failure.value)
+
+
+def test_the_build_runs_within_its_memory_limit(tmp_path):
+    """MAPWH_DUCKDB_MEMORY_LIMIT reaches dbt's DuckDB: a limit too small for a build makes it fail, not grow."""
+    settings = get_settings({"MAPWH_HOME": str(tmp_path / "var"), "MAPWH_DUCKDB_MEMORY_LIMIT": "1MB"})
+    path = build.prepare(settings)
+    with pytest.raises(build.BuildFailed, match="(?i)memory"):
+        build.run_dbt(settings, path)

@@ -59,6 +59,15 @@ def manifest(settings, period):
     return [m for m in read_jsonl(settings.manifest_path) if m["period"] == period]
 
 
+def assert_nothing_lost(settings):
+    """Every record received is in the validated zone or in quarantine (warehouse.reconcile)."""
+    from warehouse.reconcile import reconcile
+
+    results = reconcile(settings)
+    assert results and all(r.holds for r in results), [(r.source, r.received, r.validated, r.quarantined, r.lost) for r in results]
+    return {r.source: r for r in results}
+
+
 # --------------------------------------------------------------------------- police.uk (partitioned)
 def test_a_month_loads_into_the_validated_zone(settings, mirror_root):
     committed = load(settings, "2024-01")
@@ -80,6 +89,7 @@ def test_html_error_page_is_rejected_and_quarantined(settings, mirror_root):
     assert "HTML" in (quarantined / "reason.txt").read_text()
     assert [m["status"] for m in manifest(settings, "2024-02")] == ["rejected"]
     assert validated.current(settings.validated_dir, TABLE, "2024-02") is None
+    assert_nothing_lost(settings)
 
 
 def test_truncated_json_is_rejected(settings, mirror_root):
@@ -87,6 +97,7 @@ def test_truncated_json_is_rejected(settings, mirror_root):
     stops_file(mirror_root, "2024-03").write_bytes(content[: len(content) - 500])
     with pytest.raises(pipeline.BatchRejected, match="truncated JSON"):
         load(settings, "2024-03")
+    assert_nothing_lost(settings)
 
 
 def test_a_malformed_value_rejects_the_batch_and_keeps_its_bytes(settings, mirror_root):
@@ -99,6 +110,7 @@ def test_a_malformed_value_rejects_the_batch_and_keeps_its_bytes(settings, mirro
     (quarantined,) = (settings.quarantine_dir / STOPS.name / "2024-03").iterdir()
     assert (quarantined / "payload.json").read_bytes() == broken
     assert [m["status"] for m in manifest(settings, "2024-03")] == ["rejected"]
+    assert_nothing_lost(settings)
 
 
 def test_empty_answer_never_replaces_a_loaded_month(settings, mirror_root):
@@ -107,6 +119,7 @@ def test_empty_answer_never_replaces_a_loaded_month(settings, mirror_root):
     again = load(settings, "2024-01")
     assert again["batch_id"] == first["batch_id"]
     assert [m["status"] for m in manifest(settings, "2024-01")] == ["fetched", "empty"]
+    assert_nothing_lost(settings)
 
 
 def test_record_count_collapse_fails_and_a_drop_warns(settings, mirror_root):
@@ -124,6 +137,7 @@ def test_record_count_collapse_fails_and_a_drop_warns(settings, mirror_root):
         load(settings, "2024-05")
     assert validated.current(settings.validated_dir, TABLE, "2024-05") is None
     assert any((settings.quarantine_dir / STOPS.name / "2024-05").iterdir())
+    assert_nothing_lost(settings)
 
 
 def test_unknown_label_fails_the_gate(settings, mirror_root):
@@ -132,6 +146,7 @@ def test_unknown_label_fails_the_gate(settings, mirror_root):
     stops_file(mirror_root, "2024-01").write_text(json.dumps(records))
     with pytest.raises(GateFailed, match="officer_defined_ethnicity"):
         load(settings, "2024-01")
+    assert_nothing_lost(settings)
 
 
 def test_unpublished_month_is_not_planned(settings):
@@ -269,6 +284,7 @@ def test_a_look_back_rereads_published_months_loading_only_new_and_revised_ones(
     # unchanged months were fetched and landed (the raw zone records every answer) but not gated again
     gated = [g["target"] for g in read_jsonl(settings.audit_dir / "gate_results.jsonl")]
     assert gated.count(f"{STOPS.name} 2024-03") == 1 and gated.count(f"{STOPS.name} 2024-04") == 2
+    assert_nothing_lost(settings)
 
 
 @pytest.mark.parametrize("street_id", [2**70, "not a number"])
@@ -284,3 +300,49 @@ def test_a_value_that_does_not_fit_its_column_rejects_the_batch_before_any_verdi
     (quarantined,) = (settings.quarantine_dir / STOPS.name / "2024-02").iterdir()
     assert json.loads((quarantined / "payload.json").read_bytes())[records.index(located)]["location"]["street"]["id"] == street_id
     assert not read_jsonl(settings.audit_dir / "gate_results.jsonl")  # no verdict was recorded for it
+    assert_nothing_lost(settings)
+
+
+# --------------------------------------------------------------------------- completeness
+def test_a_census_file_missing_one_boroughs_category_is_refused(shared_data, tmp_path):
+    lines = (shared_data / "census/census_2021_ethnic_group_8_categories_utla.csv").read_text(encoding="utf-8-sig").splitlines()
+    camden_black = [line for line in lines if line.startswith("E09000007,") and ",2," in line]
+    assert len(camden_black) == 1
+    path = tmp_path / "ts021.csv"
+    path.write_text("\n".join(line for line in lines if line not in camden_black) + "\n")
+    settings = home_with(tmp_path, CENSUS_POPULATION_URL=str(path))
+    with pytest.raises(GateFailed, match="categories_in_area"):
+        pipeline.load(settings, registry.get("census_population"))
+    assert validated.current(settings.validated_dir, "census_population", "2021") is None
+
+
+def test_a_republished_sheet_that_lost_a_borough_does_not_replace_the_loaded_one(shared_data, tmp_path):
+    real = shared_data / "pas/pas_dashboard_borough_sheet.csv"
+    settings = home_with(tmp_path, PAS_DASHBOARD_URL=str(real))
+    (loaded,) = pipeline.load(settings, DASHBOARD)
+    without_sutton = tmp_path / "pas_dashboard_borough_sheet.csv"
+    without_sutton.write_text("\n".join(line for line in real.read_text(encoding="utf-8-sig").splitlines() if ";Sutton;" not in line) + "\n")
+    with pytest.raises(GateFailed, match="previous_areas|expect_column_distinct_values_to_contain_set"):
+        pipeline.load(home_with(tmp_path, PAS_DASHBOARD_URL=str(without_sutton)), DASHBOARD)
+    assert validated.current(settings.validated_dir, "pas_dashboard", "Borough")["batch_id"] == loaded["batch_id"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf"])
+def test_a_non_finite_coordinate_rejects_the_month(settings, mirror_root, value):
+    records = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
+    next(r for r in records if r["location"])["location"]["latitude"] = value
+    stops_file(mirror_root, "2024-02").write_text(json.dumps(records))
+    with pytest.raises(pipeline.BatchRejected, match="not a finite number"):
+        load(settings, "2024-02")
+    assert_nothing_lost(settings)
+
+
+def test_a_month_with_most_locations_missing_fails_its_gate(settings, mirror_root):
+    records = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
+    for r in records[: len(records) // 2]:
+        r["location"] = None
+    stops_file(mirror_root, "2024-02").write_text(json.dumps(records))
+    with pytest.raises(GateFailed, match="latitude_value"):
+        load(settings, "2024-02")
+
+    assert_nothing_lost(settings)

@@ -31,6 +31,18 @@ class Scripted(BaseHTTPRequestHandler):
         if step == "drop":
             self.connection.close()  # the connection dies without an answer
             return
+        if step == "trickle":  # promises 100 bytes, sends one every 0.3 s
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            for _ in range(100):
+                try:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.3)
+            return
         status, headers, body = step
         self.send_response(status)
         for key, value in headers.items():
@@ -124,3 +136,19 @@ def test_local_paths_and_file_urls(tmp_path):
     assert fetch(settings(), f.as_uri()).content == b"[]"
     with pytest.raises(SourceError, match="not found"):
         fetch(settings(), str(tmp_path / "missing.json"))
+
+
+def test_a_response_beyond_the_size_limit_is_refused(server):
+    httpd, url = server
+    httpd.script = [(200, {}, b"[" + b"1," * 100_000 + b"1]")]
+    with pytest.raises(SourceError, match="larger than"):
+        fetch(settings(MAPWH_MAX_RESPONSE_MB="0.1"), url)
+
+
+def test_a_trickling_server_is_given_up_at_the_deadline(server):
+    httpd, url = server
+    httpd.script = ["trickle"]
+    started = time.monotonic()
+    with pytest.raises(SourceError, match="deadline"):
+        fetch(settings(MAPWH_DOWNLOAD_DEADLINE_S="1"), url)
+    assert time.monotonic() - started < 5
