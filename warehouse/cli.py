@@ -278,6 +278,24 @@ def _run_build(out, settings, dag) -> bool:
     return state == "success"
 
 
+# --------------------------------------------------------------------------- accept
+def cmd_accept(args: argparse.Namespace) -> int:
+    """Let a quarantined suspect revision replace the batch it would shrink (after review)."""
+    from ingest.core.errors import SourceError
+    from warehouse import pipeline
+    from warehouse.gates import GateFailed
+
+    settings = get_settings()
+    try:
+        committed = pipeline.accept(settings, args.batch_id)
+    except (SourceError, GateFailed) as exc:
+        print(f"mapwh accept: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    for batch in committed:
+        print(f"accepted {args.batch_id}: {_batch_line(batch)}; run `mapwh run` (or the build DAG) to publish it")
+    return 0
+
+
 # --------------------------------------------------------------------------- setup
 def cmd_setup(args: argparse.Namespace) -> int:
     """What a deployment needs before its scheduler starts: `airflow db migrate` and the pools."""
@@ -441,6 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Airflow task retries (default 0: an interactive run fails fast; a scheduler uses MAPWH_TASK_RETRIES)")
     run.add_argument("-v", "--verbose", action="store_true", help="print the full log (Airflow, dbt, warnings) as well")
     run.set_defaults(func=cmd_run)
+
+    accept = sub.add_parser("accept", help="let a quarantined suspect revision replace the loaded batch (after review)")
+    accept.add_argument("batch_id", help="as printed in its quarantine reason, e.g. police_uk_stop_search:2024-12:ab12cd34ef56ab78")
+    accept.set_defaults(func=cmd_accept)
 
     setup = sub.add_parser("setup", help="prepare an Airflow home for the DAGs: metadata database and pools (idempotent)")
     setup.set_defaults(func=cmd_setup)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from ingest.core.config import Settings
-from ingest.core.errors import SourceError
+from ingest.core.errors import SourceError, SourceFormatError
 from ingest.core.http import Fetched
 from ingest.core.raw_zone import STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, append_jsonl, batch_id_for, land, sha256_hex
 from ingest.core.source import Batch, GateContext, Plan, Source
@@ -43,6 +43,10 @@ class NotPublished(SourceError):
 
 class NotConfigured(SourceError):
     """The source's location variable is set empty: this deployment does not take it."""
+
+
+class SuspectRevision(BatchRejected):
+    """A revision that shrinks a loaded period beyond MAPWH_REVISION_SHRINK_MAX: kept for review, not loaded."""
 
 
 def _now_iso() -> str:
@@ -107,7 +111,19 @@ def reader(settings: Settings, source: Source):
 
 
 # --------------------------------------------------------------------------- gate and commit
-def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Batch) -> dict:
+def _suspect_shrink(settings: Settings, serving: dict | None, rows: int) -> str | None:
+    """Why a revision is suspect (it drops more than MAPWH_REVISION_SHRINK_MAX of the loaded rows), or None."""
+    if not serving or serving.get("status") != "loaded" or not serving.get("rows"):
+        return None
+    limit = float(settings.get("MAPWH_REVISION_SHRINK_MAX", "0.1"))
+    drop = 1 - rows / serving["rows"]
+    if drop <= limit:
+        return None
+    return (f"suspect revision: {rows:,} rows would replace the {serving['rows']:,} of batch {serving['batch_id']} "
+            f"(-{drop:.0%}, more than MAPWH_REVISION_SHRINK_MAX {limit:.0%}); the loaded batch keeps serving")
+
+
+def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Batch, *, accept_shrink: bool = False) -> dict:
     """Validate one batch with the source's suite; pass → it serves its period, fail → quarantine.
 
     The same bytes as the batch already serving the period change nothing
@@ -152,6 +168,12 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
         validated.unstage(staged)
         quarantine(settings, landed, batch.period, result.summary(), result.report_path)
         raise gates.GateFailed(result)
+    suspect = None if accept_shrink else _suspect_shrink(settings, serving, len(frame))
+    if suspect:
+        validated.unstage(staged)
+        quarantine(settings, landed, batch.period, f"{suspect}. To let it replace the loaded batch: mapwh accept {batch_id}",
+                   result.report_path)
+        raise SuspectRevision(f"{source.name} {batch.period}: {suspect}")
     committed = _commit(settings, table, batch.period, staged, len(frame),
                         {**meta, "status": "loaded", "warnings": result.warnings})
     log.info("loaded %s %s: %d rows (batch %s)", table.name, batch.period, committed["rows"], batch_id)
@@ -183,6 +205,23 @@ def _commit(settings: Settings, table, period: str, staged, rows: int, meta: dic
     return committed
 
 
+def _bounded(settings: Settings, source: Source, batches: list[Batch]) -> list[Batch]:
+    """Refuse a text value longer than the source's `max_field_chars` (or MAPWH_MAX_FIELD_CHARS):
+    one huge value would take a build's memory, and no published field is anywhere near it."""
+    limit = int(settings.get("MAPWH_MAX_FIELD_CHARS", str(source.max_field_chars)))
+    for batch in batches:
+        for column in batch.frame.columns:
+            try:
+                lengths = batch.frame[column].str.len()
+            except AttributeError:  # not a text column
+                continue
+            if len(lengths) and lengths.max() > limit:
+                row = int(lengths.idxmax())
+                raise SourceFormatError(f"{source.name} {batch.period}: row {row} column {column} holds "
+                                        f"{int(lengths.max()):,} characters (limit {limit:,}: the source's max_field_chars or MAPWH_MAX_FIELD_CHARS)")
+    return batches
+
+
 def _revision_note(settings: Settings, source: Source, sha256: str, batches: list[Batch]) -> str:
     """For the manifest: which periods these bytes would change, and from what."""
     notes = []
@@ -193,7 +232,8 @@ def _revision_note(settings: Settings, source: Source, sha256: str, batches: lis
     return "; ".join(notes)
 
 
-def ingest_bytes(settings: Settings, source: Source, fetched: Fetched, period: str | None = None) -> list[dict]:
+def ingest_bytes(settings: Settings, source: Source, fetched: Fetched, period: str | None = None, *,
+                 accept_shrink: bool = False) -> list[dict]:
     """Land, parse once, gate and commit every batch in one fetched file.
 
     Bytes that already serve (the same checksum) are landed and recorded as
@@ -212,11 +252,34 @@ def ingest_bytes(settings: Settings, source: Source, fetched: Fetched, period: s
         return [{**c, "unchanged": True} for c in served]
     landed, batches = read_and_land(
         settings, source.name, fetched, period=period, extension=source.extension_for(fetched.content),
-        parse=lambda content: source.parse(content, location=fetched.url, period=period),
+        parse=lambda content: _bounded(settings, source, source.parse(content, location=fetched.url, period=period)),
         count=lambda parsed: sum(len(b.frame) for b in parsed),
         describe=lambda parsed: _revision_note(settings, source, sha256, parsed),
     )
-    return [gate_and_commit(settings, source, landed, batch) for batch in batches]
+    return [gate_and_commit(settings, source, landed, batch, accept_shrink=accept_shrink) for batch in batches]
+
+
+def accept(settings: Settings, batch_id: str) -> list[dict]:
+    """Load a quarantined suspect revision after review: its bytes, from the raw zone, gated again.
+
+    Only the shrink check is waived; every gate still applies. The quarantine
+    entry stays (with `accepted.json`), so the review is on record.
+    """
+    from ingest import registry
+
+    source_name, period, sha16 = batch_id.split(":")
+    entry = settings.quarantine_dir / source_name / period / sha16
+    if not (entry / "batch.json").exists():
+        raise SourceError(f"no quarantined batch {batch_id} (looked in {entry})")
+    landed = json.loads((entry / "batch.json").read_text())
+    content = (settings.raw_dir / landed["path"]).read_bytes()
+    if sha256_hex(content) != landed["sha256"]:
+        raise SourceError(f"raw zone file {landed['path']} no longer matches its checksum")
+    source = registry.get(source_name)
+    fetched = Fetched(landed["url"], content, 200, "", 0.0)
+    committed = ingest_bytes(settings, source, fetched, period if source.partitioned else None, accept_shrink=True)
+    (entry / "accepted.json").write_text(json.dumps({"accepted_at": _now_iso(), "committed": committed}, indent=1, default=str))
+    return committed
 
 
 # --------------------------------------------------------------------------- entry points

@@ -74,11 +74,11 @@ def reconcile(settings: Settings) -> list[Reconciliation]:
         result.files += 1
         records = known["records"] or 0
         result.received += records
-        if (source, sha256[:16]) in quarantined:
+        if (source, sha256) in staged and staged[(source, sha256)] == records:
+            result.validated += records  # (an accepted suspect revision keeps its quarantine entry as a record)
+        elif (source, sha256[:16]) in quarantined:
             result.quarantined += records
             result.quarantined_files += 1
-        elif (source, sha256) in staged and staged[(source, sha256)] == records:
-            result.validated += records
         elif records == 0 and known["statuses"] <= {"empty", "fetched"}:
             result.empty_files += 1
         else:

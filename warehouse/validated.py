@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from ingest.core.contract import Column, Table, select_casts
+from ingest.core.raw_zone import atomic_write
 
 # What is loaded: one row per (table, period), the batch serving it (`raw.loaded_batches` in a build).
 LOADED_BATCHES = Table(
@@ -43,13 +43,7 @@ def period_dir(validated_dir: Path, table: str, period: str) -> Path:
 
 
 def _write_json_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".current-")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(payload, fh, indent=1, sort_keys=True, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(payload, indent=1, sort_keys=True, default=str).encode())
 
 
 def stage(validated_dir: Path, table: Table, period: str, frame: pd.DataFrame, sha256: str) -> Path:

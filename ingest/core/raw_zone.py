@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 # Manifest statuses written at landing time.
 STATUS_FETCHED = "fetched"  # bytes parsed; records counted; gate still to come
@@ -51,10 +54,19 @@ def batch_id_for(source: str, period: str, sha256: str) -> str:
     return f"{source}:{period}:{sha256[:16]}"
 
 
-def _atomic_write(path: Path, content: bytes) -> None:
+def _file_mode() -> int:
+    """What open() would give a new file: 0o666 less the process's umask (mkstemp alone gives 0o600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Write a whole file or nothing: a temporary file beside it, fsync, rename; umask permissions."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".landing-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
             fh.flush()
@@ -83,7 +95,7 @@ def land(
     digest = sha256_hex(content)
     path = raw_dir / source / period / f"{digest}.{extension}"
     if not path.exists():
-        _atomic_write(path, content)
+        atomic_write(path, content)
     when = (fetched_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     batch = LandedBatch(
         source=source,
@@ -103,11 +115,18 @@ def land(
 
 
 def append_jsonl(path: Path, row: dict) -> None:
-    """Append one JSON line; a single write() of a line under O_APPEND is atomic."""
+    """Append one JSON line; a single write() of a line under O_APPEND is atomic.
+
+    If the file ends in a torn line (a writer died mid-line), the new line
+    starts on a line of its own, so the torn one never swallows it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(row, sort_keys=True, default=str) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)  # the umask decides the permissions
     try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
         os.write(fd, line)
         os.fsync(fd)
     finally:
@@ -115,14 +134,19 @@ def append_jsonl(path: Path, row: dict) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict]:
+    """Every whole JSON line; a torn or garbled line is skipped and reported, never fatal."""
     if not path.exists():
         return []
     rows = []
-    with path.open() as fh:
-        for line in fh:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
             line = line.strip()
-            if line:
+            if not line:
+                continue
+            try:
                 rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                log.warning("%s line %d is not a whole JSON record (a torn write?); skipped: %.80r", path, number, line)
     return rows
 
 

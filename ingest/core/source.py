@@ -90,6 +90,9 @@ class Source:
     schedule: str = "@once"
     start: str = "2016-01-01"
     directory_suffix: str | None = None  # a local directory location stands for its files with this suffix
+    # Longest text value a batch may hold; well above the real data (a longer one is refused as
+    # malformed: one huge value would take a build's memory). MAPWH_MAX_FIELD_CHARS overrides it.
+    max_field_chars: int = 10_000
     extra_variables: tuple[tuple[str, str, str], ...] = field(default=())  # (variable, default, meaning)
 
     def extension_for(self, content: bytes) -> str:

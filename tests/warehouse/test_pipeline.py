@@ -346,3 +346,40 @@ def test_a_month_with_most_locations_missing_fails_its_gate(settings, mirror_roo
         load(settings, "2024-02")
 
     assert_nothing_lost(settings)
+
+# --------------------------------------------------------------------------- guarded revisions
+def test_a_revision_that_shrinks_a_month_is_held_for_review_until_accepted(settings, mirror_root, monkeypatch, capsys):
+    full = load(settings, "2024-03")
+    records = json.loads(stops_file(mirror_root, "2024-03").read_bytes())
+    stops_file(mirror_root, "2024-03").write_text(json.dumps(records[: int(len(records) * 0.55)]))  # 45% withdrawn
+
+    with pytest.raises(pipeline.SuspectRevision, match="suspect revision") as held:
+        load(settings, "2024-03")
+    assert validated.current(settings.validated_dir, TABLE, "2024-03")["batch_id"] == full["batch_id"]  # still serving
+    (entry,) = [e for e in (settings.quarantine_dir / STOPS.name / "2024-03").iterdir()]
+    reason = (entry / "reason.txt").read_text()
+    batch_id = reason.split("mapwh accept ")[1].split()[0]
+    assert batch_id.endswith(entry.name) and "-45%" in str(held.value)
+    assert_nothing_lost(settings)
+
+    from warehouse import cli
+
+    monkeypatch.setenv("MAPWH_HOME", str(settings.home))
+    assert cli.main(["accept", batch_id]) == 0
+    assert "accepted" in capsys.readouterr().out
+    serving = validated.current(settings.validated_dir, TABLE, "2024-03")
+    assert serving["batch_id"] == batch_id and serving["rows"] == int(len(records) * 0.55)
+    assert serving["revision_of"]["batch_id"] == full["batch_id"]
+    assert (entry / "accepted.json").exists()
+    assert cli.main(["accept", "police_uk_stop_search:2024-03:0000000000000000"]) == 1
+    assert_nothing_lost(settings)
+
+
+def test_a_huge_field_rejects_the_month_before_it_reaches_a_build(settings, mirror_root):
+    records = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
+    records[7]["legislation"] = "x" * 3_000_000  # one 3 MB string once took a build past 13 GB
+    stops_file(mirror_root, "2024-02").write_text(json.dumps(records))
+    with pytest.raises(pipeline.BatchRejected, match="row 7 column legislation holds 3,000,000 characters"):
+        load(settings, "2024-02")
+    assert validated.current(settings.validated_dir, TABLE, "2024-02") is None
+    assert_nothing_lost(settings)

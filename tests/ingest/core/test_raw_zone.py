@@ -26,3 +26,25 @@ def test_verify_notices_a_changed_file(tmp_path):
     batch = land(tmp_path, source="s", period="p", url="u", content=b"abc", extension="csv", records=1, status="fetched")
     (tmp_path / batch.path).write_bytes(b"abd")
     assert not verify(tmp_path, batch.as_dict())
+
+
+def test_a_torn_last_line_is_skipped_and_never_swallows_the_next(tmp_path, caplog):
+    land(tmp_path, source="s", period="p", url="u", content=b"[1]", extension="json", records=1, status="fetched")
+    with (tmp_path / "manifest.jsonl").open("a") as fh:
+        fh.write('{"source": "s", "period": "p", "sha2')  # a writer died here
+    land(tmp_path, source="s", period="p", url="u", content=b"[1,2]", extension="json", records=2, status="fetched")
+    rows = read_jsonl(tmp_path / "manifest.jsonl")
+    assert [r["records"] for r in rows] == [1, 2]
+    assert "not a whole JSON record" in caplog.text
+
+
+def test_landed_files_get_the_permissions_the_umask_gives(tmp_path):
+    import os
+
+    old = os.umask(0o027)
+    try:
+        batch = land(tmp_path, source="s", period="p", url="u", content=b"[]", extension="json", records=0, status="empty")
+    finally:
+        os.umask(old)
+    assert (tmp_path / batch.path).stat().st_mode & 0o777 == 0o640  # not mkstemp's 0o600
+    assert (tmp_path / "manifest.jsonl").stat().st_mode & 0o777 == 0o640
