@@ -5,8 +5,8 @@ local path (configuration decides which), so the same code reads the real
 site, a local mirror or a recorded fixture. HTTP goes through a
 `requests.Session` whose adapter retries with `urllib3.Retry`: 429 and 5xx,
 connection errors and read timeouts, with exponential backoff, honouring
-`Retry-After` given as seconds or as an HTTP date (capped by
-`MAPWH_HTTP_RETRY_AFTER_MAX`). A body is read in chunks and refused beyond
+`Retry-After` given as seconds or as an HTTP date up to
+`MAPWH_HTTP_RETRY_AFTER_MAX` (a longer one fails the fetch at once). A body is read in chunks and refused beyond
 `MAPWH_MAX_RESPONSE_MB` or after `MAPWH_DOWNLOAD_DEADLINE_S`, so neither a
 huge answer nor a server trickling bytes can hold a worker. What comes back
 is bytes, exactly as served; whether they are valid JSON or CSV is the
@@ -20,6 +20,7 @@ which bounds how many tasks talk to the API at once (see
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import logging
 import time
@@ -66,8 +67,40 @@ def file_name(location: str) -> str:
     return Path(unquote(location.split("?", 1)[0].split("!", 1)[-1])).name
 
 
+def _retry_after_seconds(header: str) -> float | None:
+    """`Retry-After` in seconds, uncapped (urllib3's own parser caps it): digits or an HTTP date."""
+    if header.strip().isdigit():
+        return float(header.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+class BoundedRetry(Retry):
+    """A `Retry` that will not wait longer than `retry_after_max` for a server.
+
+    urllib3 alone would wait the capped time and ask again; a server that says
+    "come back in a day" is not going to answer in five minutes, so a
+    `Retry-After` beyond the cap ends the retries at once and the response
+    comes back (raise_on_status=False) for `fetch` to name. The next
+    scheduled run, or the task's own retry, asks again later.
+    """
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if response is not None and self.respect_retry_after_header and self.retry_after_max is not None:
+            header = response.headers.get("Retry-After")
+            if header:
+                wait = _retry_after_seconds(header)
+                if wait is not None and wait > self.retry_after_max:
+                    raise urllib3.exceptions.MaxRetryError(_pool, url, urllib3.exceptions.ResponseError(
+                        f"Retry-After {wait:.0f} s is beyond MAPWH_HTTP_RETRY_AFTER_MAX ({self.retry_after_max} s)"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def retry_policy(retries: int, backoff_s: float, retry_after_max_s: int) -> Retry:
-    return Retry(
+    return BoundedRetry(
         total=retries,
         connect=retries,
         read=retries,
@@ -146,4 +179,9 @@ def fetch(settings: Settings, location: str, *, not_found_ok: bool = False) -> F
             return Fetched(location, b"", 404, resp.headers.get("Content-Type", ""), time.time())
         retried = len(resp.raw.retries.history) if getattr(resp.raw, "retries", None) else 0
         start = next(resp.iter_content(chunk_size=200), b"").decode("utf-8", errors="replace").strip()
-        raise SourceHTTPError(location, resp.status_code, f"after {retried} retries" if resp.status_code in RETRYABLE_STATUS else start)
+        retry_after = resp.headers.get("Retry-After")
+        if retry_after and resp.status_code in RETRYABLE_STATUS:
+            start = f"after {retried} retries; the server asks to wait (Retry-After: {retry_after}), beyond MAPWH_HTTP_RETRY_AFTER_MAX"
+        elif resp.status_code in RETRYABLE_STATUS:
+            start = f"after {retried} retries"
+        raise SourceHTTPError(location, resp.status_code, start)

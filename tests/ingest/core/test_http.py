@@ -82,12 +82,22 @@ def test_retry_after_as_an_http_date_is_honoured(server):
     assert httpd.arrivals[1] - httpd.arrivals[0] >= 0.9  # the date has one-second resolution
 
 
-def test_retry_after_is_capped(server):
+def test_retry_after_beyond_the_cap_fails_at_once(server):
     httpd, url = server
     httpd.script = [(429, {"Retry-After": "86400"}, b""), (200, {}, b"ok")]
     started = time.monotonic()
-    assert fetch(settings(MAPWH_HTTP_RETRY_AFTER_MAX="1"), url).content == b"ok"
+    with pytest.raises(SourceHTTPError, match=r"HTTP 429.*Retry-After: 86400.*MAPWH_HTTP_RETRY_AFTER_MAX") as err:
+        fetch(settings(MAPWH_HTTP_RETRY_AFTER_MAX="1"), url)
+    assert err.value.status == 429
+    assert len(httpd.arrivals) == 1  # not asked again: the server said when
     assert time.monotonic() - started < 5
+
+
+def test_retry_after_within_the_cap_is_waited_for(server):
+    httpd, url = server
+    httpd.script = [(503, {"Retry-After": "2"}, b""), (200, {}, b"ok")]
+    assert fetch(settings(MAPWH_HTTP_RETRY_AFTER_MAX="2"), url).content == b"ok"
+    assert httpd.arrivals[1] - httpd.arrivals[0] >= 1.9
 
 
 def test_5xx_and_dropped_connections_retry_then_succeed(server):
