@@ -42,3 +42,37 @@ def mapwh_home(tmp_path, monkeypatch) -> Path:
     for name in ("POLICE_UK_ARCHIVE_URL", "PAS_MICRODATA_URL"):
         monkeypatch.setenv(name, "")
     return home
+
+
+@pytest.fixture(autouse=True)
+def nothing_received_is_lost(request):
+    """After every test: each warehouse home it made under its tmp_path reconciles.
+
+    The promise of docs/reliability.md: whatever a test did to a home (faults,
+    bad inputs, kills, revisions), every record that was received is in the
+    validated zone or in quarantine. A test that breaks a home on purpose to
+    show that reconciliation notices opts out with
+    `@pytest.mark.breaks_reconciliation`.
+    """
+    yield
+    tmp_path = request.node.funcargs.get("tmp_path") if hasattr(request.node, "funcargs") else None
+    if tmp_path is None or request.node.get_closest_marker("breaks_reconciliation"):
+        return
+    if hasattr(request.node, "rep_call") and not request.node.rep_call.passed:
+        return  # the test's own failure says more
+    from ingest.core.config import get_settings
+    from warehouse.reconcile import reconcile
+
+    for manifest in sorted(Path(tmp_path).glob("**/raw/manifest.jsonl")):
+        home = manifest.parent.parent
+        results = reconcile(get_settings({"MAPWH_HOME": str(home)}))
+        broken = [(r.source, r.received, r.validated, r.quarantined, r.lost) for r in results if not r.holds]
+        assert not broken, f"records received but neither validated nor quarantined in {home}: {broken}"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
