@@ -1,7 +1,8 @@
 """Development data: the SYNTHETIC offline sample of every source and the local HTTP mirror that serves it.
 
-`devdata.sample` (police.uk, census, boundaries) and `devdata.pas` (MOPAC
-PAS) invent deterministic stand-ins for the real files in their exact
+`devdata.sample` (police.uk, census, boundaries), `devdata.pas` (MOPAC
+PAS) and `devdata.workforce` (Home Office workforce, joiners and promotions
+tables, 2007-2025) invent deterministic stand-ins for the real files in their exact
 published formats, from the reference data in `devdata.boroughs`;
 `devdata.mirror` serves such a directory, or a copy of `../shared/data`, on
 127.0.0.1 so that the pipeline reads it through its ordinary URLs;

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from devdata import pas, sample
+from devdata import pas, sample, workforce
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,9 @@ def source_environment(server: MirrorServer) -> dict[str, str]:
     PAS_MICRODATA_URL, which is set empty when there are no microdata (the
     source is then not taken: the real microdata are never public). PAS
     dashboard: the workbook when present (a sample), else the sheet CSVs
-    (`../shared/data`).
+    (`../shared/data`). Workforce: every `workforce/officer-rank-*.csv`
+    (the sample's two styles and/or the real `officer-rank-from-2003.csv`),
+    `joiners-*.csv` and `promotions-*.csv`, sorted.
     """
     root = server.root
 
@@ -261,4 +263,9 @@ def source_environment(server: MirrorServer) -> dict[str, str]:
     if dashboard:
         env["PAS_DASHBOARD_URL"] = urls(dashboard)
     env["PAS_MICRODATA_URL"] = urls(sorted((root / pas.MICRODATA_DIR).glob("*.csv")))
+    for variable, pattern in (("WORKFORCE_URL", "officer-rank-*.csv"), ("WORKFORCE_JOINERS_URL", "joiners-*.csv"),
+                              ("WORKFORCE_PROMOTIONS_URL", "promotions-*.csv")):
+        tables = sorted(p for p in (root / workforce.WORKFORCE_DIR).glob(pattern) if p.is_file())
+        if tables:
+            env[variable] = urls(tables)
     return dict(sorted(env.items()))

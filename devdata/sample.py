@@ -5,8 +5,9 @@ the pipeline downloads, but the real extracts in `../shared/data` may not be
 copied into the project. This module invents them instead: police.uk
 `stops-force` API months and the availability list, bulk-archive CSVs in the
 older vocabulary, an ONS Census 2021 TS021 (8 categories) export and London
-borough polygons (a grid, not real boundaries); `generate()` adds the PAS
-files of `devdata.pas`. Formats, vocabularies, volumes and rough
+borough polygons (a grid, not real boundaries); `generate()` adds the Home
+Office police workforce tables of `devdata.workforce` and the PAS files of
+`devdata.pas`. Formats, vocabularies, volumes and rough
 distributions follow the real files; every value is made up from a seeded
 random generator, so the same seed gives byte-identical files. Files whose
 format has no room for a label (API JSON arrays, CSVs) carry none; the label
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
+from devdata import workforce
 from devdata.boroughs import BOROUGHS, README_TITLE, SYNTHETIC_NOTICE, write_file
 from devdata.pas import README_MARKER, generate_pas
 from ingest.core import periods
@@ -534,12 +536,18 @@ def _readme(seed: int, months: list[str], empty: list[str], archive_months: Sequ
         f"| `{CENSUS_PATH}` | ONS Census 2021 TS021 (8 categories) by UTLA | 33 London authorities (real codes) + "
         f"{len(OTHER_UTLAS)} others; counts invented |",
         f"| `{BOUNDARIES_PATH}` | GeoJSON of the 33 London authorities | grid rectangles, NOT real boundaries |",
+        f"| `{workforce.OFFICERS_OLD_PATH}`, `{workforce.OFFICERS_NEW_PATH}`, `{workforce.JOINERS_PATH}`,"
+        f" `{workforce.PROMOTIONS_PATH}` | Home Office \"Police workforce, England and Wales\" open data tables |"
+        " officers by rank, sex and ethnicity at 31 March (old style to 2020, new style from 2021), joiners and"
+        " promotions by financial year; 6 forces; the Met calibrated to MPS figures (`workforce/SYNTHETIC.txt`) |",
         "",
         "What is realistic: formats, vocabularies, monthly volumes and rough mixes (outcomes, ethnicity,",
         "age, legislation), times rounded the way officers record them, a few records at 23:xx UTC on the",
         "previous day in BST months, ~1% without location and ~1.5% just outside London. Black residents are",
         "searched about three times as often as White residents, so disproportionality measures are non-trivial.",
         "What is not: every individual value, the population counts and the polygons.",
+        "The workforce tables are realistic in format, vocabularies and the Met's calibrated totals and shares;",
+        "every other cell (sex splits, FTE, the other five forces) is invented noise around plausible levels.",
         "",
         "Census area names copy the altered spellings of the shared TS021 copy (`Barking & Dagenham`,",
         "`W&sworth`, `Richmond Upon Thames`) while the GeoJSON uses `Barking and Dagenham`, `Wandsworth`:",
@@ -563,14 +571,14 @@ def generate(
     archive_months: tuple[str, ...] = ("2016-06",),
     empty_months: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Write the whole synthetic sample under out_dir (police.uk, census, boundaries, then PAS) and summarise it.
+    """Write the whole synthetic sample under out_dir (police.uk, census, boundaries, workforce, then PAS) and summarise it.
 
     empty_months: months whose API file is `[]` (None means just last_month,
     as the real API's latest month; pass () for none). Existing files at the
     same paths are overwritten; other files in out_dir are left alone. The
     summary has `months`, `records` (per month), `empty_months`,
     `archive_records`, `pas` (`devdata.pas.generate_pas`'s summary) and
-    `paths` (absolute, str).
+    `paths` (absolute, str; `workforce`: the tables of `devdata.workforce`).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
@@ -609,6 +617,7 @@ def generate(
     write_file(census_path, _csv_bytes(CENSUS_HEADER, census_rows(seed)))
     boundaries_path = out_dir / BOUNDARIES_PATH
     write_file(boundaries_path, json.dumps(boundaries(), separators=(",", ":")).encode("utf-8"))
+    workforce_paths = workforce.generate(out_dir, seed=seed)  # writes workforce/SYNTHETIC.txt itself
 
     readme_path = out_dir / "README.md"
     write_file(readme_path, _readme(seed, months, empty, archive_months, counts, archive_counts).encode("utf-8"))
@@ -635,6 +644,7 @@ def generate(
             "archive": archive_paths,
             "census": str(census_path),
             "boundaries": str(boundaries_path),
+            "workforce": [str(p) for p in workforce_paths],
             "readme": str(readme_path),
             "labels": [str(p) for p in labels],
         },

@@ -146,7 +146,10 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
         return _commit(settings, table, batch.period, None, 0, {**meta, "status": "empty", "warnings": ["source returned no records"]})
 
     frame = batch.frame.assign(period=batch.period, batch_id=batch_id, loaded_at=meta["loaded_at"])
-    history = tuple(c for c in validated.all_current(settings.validated_dir, table.name) if c["period"] != batch.period)
+    history = tuple(
+        {**c, "path": str(validated.period_dir(settings.validated_dir, table.name, c["period"]) / c["file"]) if c.get("file") else None}
+        for c in validated.all_current(settings.validated_dir, table.name) if c["period"] != batch.period
+    )
     serving_file = (validated.period_dir(settings.validated_dir, table.name, batch.period) / serving["file"]
                     if serving and serving.get("file") else None)
     context = GateContext(period=batch.period, history=history, serving=serving,

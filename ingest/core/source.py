@@ -38,7 +38,7 @@ class GateContext:
     """What a gate's parameters may depend on besides the batch itself."""
 
     period: str
-    history: tuple[dict, ...] = ()  # batches serving the table's other periods (validated zone), by period
+    history: tuple[dict, ...] = ()  # batches serving the table's other periods (validated zone), by period; `path`: its Parquet file
     serving: dict | None = None  # the batch serving this period now, if any
     serving_file: str | None = None  # its Parquet file (the contract's columns), to compare against
 

@@ -90,4 +90,8 @@ def real_env(server, shared_data: Path) -> dict[str, str]:
         ),
         "PAS_NEIGHBOURHOOD_URL": server.url_for("pas/neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv"),
         "PAS_MICRODATA_URL": "",
+        # the real 2003-2006 workforce table; no joiners or promotions tables are in ../shared
+        "WORKFORCE_URL": server.url_for("workforce/officer-rank-from-2003.csv"),
+        "WORKFORCE_JOINERS_URL": "",
+        "WORKFORCE_PROMOTIONS_URL": "",
     }

@@ -126,3 +126,64 @@ def test_microdata_codes_and_weights_come_back_as_published(rows, fy):
     assert period == f"{fy}-{(fy + 1) % 100:02d}"
     assert frame["nq135bd"].tolist() == [a for _, a, _ in rows]
     assert frame["wt_discrete"].tolist() == [w for _, _, w in rows]
+
+
+# --------------------------------------------------------------------------- Home Office workforce tables
+label = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1, max_size=20)
+count = st.integers(min_value=0, max_value=250_000)
+
+
+def _old_style(n: int) -> str:
+    """How releases to 2020 write a count: ` - ` for zero, padded, thousands with commas."""
+    return " - " if n == 0 else f" {n:,} "
+
+
+workforce_row = st.tuples(st.integers(min_value=1990, max_value=2099), label, label, label, label, count, count)
+
+
+@FAST
+@given(rows=st.lists(workforce_row, min_size=1, max_size=15), old=st.booleans(), trailing=st.booleans(),
+       sex_header=st.sampled_from(["Gender", "Sex", "SEX"]), crlf=st.booleans())
+def test_workforce_counts_and_labels_come_back_as_published(rows, old, trailing, sex_header, crlf):
+    from ingest import workforce
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n")
+    header = ["As at 31 March...", "Force Name", sex_header, "Rank description", "Ethnicity", "Total (headcount)", "Total (FTE)"]
+    writer.writerow(header + ([""] * 2 if trailing else []))
+    for year, force, sex, rank, ethnicity, headcount, fte in rows:
+        cells = [str(year), force, sex, rank, ethnicity] + [_old_style(v) if old else str(v) for v in (headcount, fte)]
+        writer.writerow(cells + ([""] * 2 if trailing else []))
+    batches = workforce.parse(out.getvalue().encode("utf-8"), location="t.csv", period=None)
+    got = sorted((b.period, *r) for b in batches for r in zip(b.frame.force, b.frame.sex, b.frame["rank"], b.frame.ethnicity,
+                                                                 b.frame.headcount, b.frame.fte))
+    assert got == sorted((f"{y}-03-31", f.strip(), s.strip(), r.strip(), e.strip(), h, float(t)) for y, f, s, r, e, h, t in rows)
+
+
+@FAST
+@given(start=st.integers(min_value=1990, max_value=2098), spelling=st.sampled_from(["{a}/{b2}", "{a}-{b2}", "{a}/{b}", "{a} to {b}"]))
+def test_every_spelling_of_a_financial_year_is_that_year(start, spelling):
+    from ingest.core import home_office
+
+    cell = spelling.format(a=start, b=start + 1, b2=f"{(start + 1) % 100:02d}")
+    assert home_office.financial_year(cell, what="t", line="2") == f"{start}-{(start + 1) % 100:02d}"
+
+
+def _case_variant(text_: str, flips: list[bool]) -> str:
+    return "".join(c.swapcase() if flip else c for c, flip in zip(text_, flips + [False] * len(text_)))
+
+
+@FAST
+@given(data=st.data())
+def test_every_workforce_label_maps_whatever_its_case(data):
+    """The gates and staging match labels case-insensitively: any casing of a seed label is known; an unlisted label is not."""
+    from ingest.core import reference
+    from ingest.core.home_office import known_labels
+
+    rows = reference.seed_rows("workforce_labels")
+    row = data.draw(st.sampled_from(rows))
+    variant = _case_variant(row["label"], data.draw(st.lists(st.booleans(), max_size=len(row["label"]))))
+    known = known_labels({"x": row["dimension"]})["known_x_labels"]
+    assert variant.strip().lower() in known
+    stranger = data.draw(label.filter(lambda t: t.strip().lower() not in {r["label"].lower() for r in rows}))
+    assert stranger.strip().lower() not in known

@@ -383,3 +383,39 @@ def test_a_huge_field_rejects_the_month_before_it_reaches_a_build(settings, mirr
         load(settings, "2024-02")
     assert validated.current(settings.validated_dir, TABLE, "2024-02") is None
     assert_nothing_lost(settings)
+
+
+_PEAK = """
+import resource, sys
+from ingest import registry
+from ingest.core.config import get_settings
+from warehouse import pipeline
+settings = get_settings({"MAPWH_HOME": sys.argv[1], "POLICE_UK_API_URL": sys.argv[2]})
+source = registry.get("police_uk_stop_search")
+(planned,) = pipeline.plan(settings, source, sys.argv[3])
+try:
+    pipeline.load_planned(settings, source, planned)
+except pipeline.BatchRejected:
+    pass
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def test_peak_memory_stays_bounded_with_a_30_mb_field(tmp_path, mirror_root):
+    """Loading a month with one 30 MB field (which once took a build past 17 GB) peaks near a normal month."""
+    import subprocess
+    import sys
+
+    records = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
+    records[7]["legislation"] = "x" * 30_000_000
+    stops_file(mirror_root, "2024-02").write_text(json.dumps(records))
+    with serve(mirror_root) as server:
+        def peak_mb(month, home):
+            run = subprocess.run([sys.executable, "-c", _PEAK, str(tmp_path / home), server.api_url, month],
+                                 capture_output=True, text=True, check=True)
+            return int(run.stdout.split()[-1])
+        normal, huge = peak_mb("2024-01", "normal"), peak_mb("2024-02", "huge")
+    print(f"peak RSS: normal month {normal} MB, month with a 30 MB field {huge} MB")
+    assert huge < normal + 600, (normal, huge)  # the field's bytes a few times over, never gigabytes
+    for home in ("normal", "huge"):
+        assert_nothing_lost(get_settings({"MAPWH_HOME": str(tmp_path / home)}))

@@ -1,0 +1,71 @@
+-- Officer joiners, one row per financial year, force, sex, rank, worker
+-- type, joiner type and published ethnicity, labels mapped through the seed
+-- workforce_labels. `year_end` is the 31 March that ends the financial year.
+with
+
+source as (
+
+    select * from {{ source('workforce', 'joiners') }}
+
+),
+
+labels as (
+
+    select dimension, lower(label) as label_key, mapped_to
+    from {{ ref('workforce_labels') }}
+
+),
+
+renamed as (
+
+    select
+        financial_year,
+        make_date(cast(left(financial_year, 4) as integer) + 1, 3, 31) as year_end,
+        trim(force) as force,
+        geo_code,
+        sex as sex_published,
+        rank as rank_published,
+        worker_type as worker_type_published,
+        joiner_type as joiner_type_published,
+        ethnicity as ethnicity_published,
+        headcount,
+        fte,
+        period,
+        batch_id
+    from source
+
+),
+
+final as (
+
+    select
+        renamed.financial_year,
+        renamed.year_end,
+        renamed.force,
+        renamed.geo_code,
+        sex.mapped_to as sex,
+        rank_label.mapped_to as rank,
+        coalesce(worker.mapped_to, 'Police officer') as worker_type,
+        joiner.mapped_to as joiner_type,
+        ethnicity.mapped_to as ethnic_group,
+        ethnicity.mapped_to = 'Total' as is_total_row,
+        renamed.headcount,
+        renamed.fte,
+        renamed.ethnicity_published,
+        renamed.period,
+        renamed.batch_id
+    from renamed
+    left join labels as sex
+        on sex.dimension = 'sex' and sex.label_key = lower(trim(renamed.sex_published))
+    left join labels as rank_label
+        on rank_label.dimension = 'rank' and rank_label.label_key = lower(trim(renamed.rank_published))
+    left join labels as worker
+        on worker.dimension = 'worker_type' and worker.label_key = lower(trim(renamed.worker_type_published))
+    left join labels as joiner
+        on joiner.dimension = 'joiner_type' and joiner.label_key = lower(trim(renamed.joiner_type_published))
+    left join labels as ethnicity
+        on ethnicity.dimension = 'ethnicity' and ethnicity.label_key = lower(trim(renamed.ethnicity_published))
+
+)
+
+select * from final

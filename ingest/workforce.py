@@ -1,0 +1,110 @@
+"""Home Office police workforce by force, rank, sex and ethnicity at 31 March (headcount and FTE).
+
+`WORKFORCE_URL` names one or more CSVs of the Home Office "Police workforce,
+England and Wales" open-data table of officers by rank and ethnicity (one
+row per year, force, sex, rank, worker type and ethnicity). Releases differ
+(`Gender`/`Sex`, trailing empty columns, ` - ` or `0` for zero, the `Other
+ethnic group` label from 2021, extra sex categories) and are read by the
+columns present (`ingest.core.home_office`). A file may cover every rank or
+only some (a chief-officers-only extract): rows are kept as published, and
+the marts total a force only where every rank is there. One batch per
+`as at` date; its period is that date (`2003-03-31`).
+"""
+
+from __future__ import annotations
+
+from ingest.core import home_office
+from ingest.core.contract import Column, Table
+from ingest.core.home_office import known_labels, labelled_view, period_number, previous_forces
+from ingest.core.source import Batch, GateContext, Source
+
+WHAT = "workforce table"
+REQUIRED = ("as_at", "force", "sex", "rank", "ethnicity", "headcount")
+
+TABLE = Table(
+    "workforce_officers",
+    "Home Office police workforce open data: one row per as-at date, force, sex, rank, worker type and "
+    "ethnicity, as published (labels unmapped, zero for ` - `).",
+    (
+        Column("as_at", "DATE", "31 March of the year in `As at 31 March...`."),
+        Column("geo_code", "VARCHAR", "ONS code of the force area (`Geo code`); null when the table has none."),
+        Column("force", "VARCHAR", "`Force Name` as published, e.g. `Metropolitan Police`."),
+        Column("region", "VARCHAR", "`Region` as published; null when the table has none."),
+        Column("sex", "VARCHAR", "`Gender` (to 2020) or `Sex` (from 2021) as published."),
+        Column("rank", "VARCHAR", "`Rank description` as published, e.g. `Sergeant`."),
+        Column("worker_type", "VARCHAR", "`Worker type` as published (case varies by release); null when absent."),
+        Column("ethnicity", "VARCHAR", "`Ethnicity` as published (five groups plus `Not stated`; `Total` where a table gives one)."),
+        Column("ethnic_group_published", "VARCHAR", "`Ethnic group` as published (the release's own broad grouping); never used for mapping."),
+        Column("headcount", "BIGINT", "`Total (headcount)`; ` - ` (zero or suppressed) is 0."),
+        Column("fte", "DOUBLE", "`Total (FTE)`; ` - ` is 0; null when the table has no FTE column."),
+    ),
+    dbt=("workforce", "officers"),
+)
+
+
+def parse_rows(content: bytes, *, what: str = WHAT) -> dict[str, list[dict]]:
+    """Rows by period (as-at date)."""
+    by_period: dict[str, list[dict]] = {}
+    for row in home_office.read_table(content, what=what, required=REQUIRED):
+        line = row["_line"]
+        as_at = home_office.as_at_date(row["as_at"], what=what, line=line)
+        fte = row.get("fte")
+        by_period.setdefault(as_at, []).append(
+            {
+                "as_at": as_at,
+                "geo_code": row.get("geo_code") or None,
+                "force": row["force"],
+                "region": row.get("region") or None,
+                "sex": row["sex"],
+                "rank": row["rank"],
+                "worker_type": row.get("worker_type") or None,
+                "ethnicity": row["ethnicity"],
+                "ethnic_group_published": row.get("ethnic_group") or None,
+                "headcount": home_office.count(row["headcount"], what=what, line=line),
+                "fte": None if fte is None else home_office.number(fte, what=what, line=line, column="fte"),
+            }
+        )
+    return by_period
+
+
+def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
+    import pandas as pd
+
+    return [
+        Batch(as_at, pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object))
+        for as_at, rows in sorted(parse_rows(content).items())
+    ]
+
+
+DIMENSIONS = {"rank": "rank", "sex": "sex", "worker_type": "worker_type", "ethnicity": "ethnicity"}
+
+
+def gate_view(frame):
+    view = labelled_view(frame, DIMENSIONS, ["as_at", "force", "rank", "sex", "worker_type"])
+    view["fte_excess"] = [0.0 if f is None else float(f) - float(h) for f, h in zip(view["fte"], view["headcount"])]
+    return view
+
+
+def gate_parameters(context: GateContext) -> dict:
+    return {**known_labels(DIMENSIONS), "previous_forces": previous_forces(context),
+            "latest_loaded_period": period_number(max((c["period"] for c in context.history), default=context.period))}
+
+
+SOURCE = Source(
+    name="workforce",
+    table=TABLE,
+    suite="workforce_officers",
+    dag="workforce",
+    variable="WORKFORCE_URL",
+    # gov.uk publishes each release's open-data tables under a new asset URL (no stable link to
+    # "the latest"): set the file's URL, or a mirror's, to take it (decision 0020)
+    default="",
+    parse=parse,
+    extension="csv",
+    description=__doc__.split("\n\n")[0],
+    gate_view=gate_view,
+    gate_parameters=gate_parameters,
+    start="2003-03-31",
+    # the tables come out in July (31 March figures) and January (30 September): look twice a year
+    schedule="0 7 15 2,8 *",
+)

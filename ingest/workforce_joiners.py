@@ -1,0 +1,98 @@
+"""Home Office police officer joiners by force, financial year, joiner type, sex and ethnicity.
+
+`WORKFORCE_JOINERS_URL` names one or more CSVs of the joiners table in the
+Home Office open-data style (`Financial year`, `Joiner type` such as `New
+recruit`, ethnicity, headcount and FTE), read by the columns present like
+the workforce table. Recruitment shares count joiner type `New recruit`. One
+batch per financial year; its period is the year (`2021-22`).
+"""
+
+from __future__ import annotations
+
+from ingest.core import home_office
+from ingest.core.contract import Column, Table
+from ingest.core.source import Batch, GateContext, Source
+from ingest.core.home_office import known_labels, labelled_view, period_number, previous_forces
+
+WHAT = "workforce joiners table"
+REQUIRED = ("financial_year", "force", "sex", "joiner_type", "ethnicity", "headcount")
+
+TABLE = Table(
+    "workforce_joiners",
+    "Police officer joiners, one row per financial year, force, sex, rank, worker type, joiner type and "
+    "ethnicity, as published.",
+    (
+        Column("financial_year", "VARCHAR", "Financial year, normalised to `2021-22` (published `2021/22`)."),
+        Column("geo_code", "VARCHAR", "ONS code of the force area; null when the table has none."),
+        Column("force", "VARCHAR", "`Force Name` as published."),
+        Column("region", "VARCHAR", "`Region` as published; null when absent."),
+        Column("sex", "VARCHAR", "`Sex` (or `Gender`) as published."),
+        Column("rank", "VARCHAR", "`Rank description` joined at, as published (`Constable` for new recruits); null when absent."),
+        Column("worker_type", "VARCHAR", "`Worker type` as published; null when absent."),
+        Column("joiner_type", "VARCHAR", "`Joiner type` as published: `New recruit`, `Transferee`, `Re-joiner`."),
+        Column("ethnicity", "VARCHAR", "`Ethnicity` as published."),
+        Column("ethnic_group_published", "VARCHAR", "`Ethnic group` as published; never used for mapping."),
+        Column("headcount", "BIGINT", "`Total (headcount)`; ` - ` is 0."),
+        Column("fte", "DOUBLE", "`Total (FTE)`; null when the table has none."),
+    ),
+    dbt=("workforce", "joiners"),
+)
+
+
+def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
+    import pandas as pd
+
+    by_year: dict[str, list[dict]] = {}
+    for row in home_office.read_table(content, what=WHAT, required=REQUIRED):
+        line = row["_line"]
+        year = home_office.financial_year(row["financial_year"], what=WHAT, line=line)
+        fte = row.get("fte")
+        by_year.setdefault(year, []).append(
+            {
+                "financial_year": year,
+                "geo_code": row.get("geo_code") or None,
+                "force": row["force"],
+                "region": row.get("region") or None,
+                "sex": row["sex"],
+                "rank": row.get("rank") or None,
+                "worker_type": row.get("worker_type") or None,
+                "joiner_type": row["joiner_type"],
+                "ethnicity": row["ethnicity"],
+                "ethnic_group_published": row.get("ethnic_group") or None,
+                "headcount": home_office.count(row["headcount"], what=WHAT, line=line),
+                "fte": None if fte is None else home_office.number(fte, what=WHAT, line=line, column="fte"),
+            }
+        )
+    return [Batch(year, pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object))
+            for year, rows in sorted(by_year.items())]
+
+
+DIMENSIONS = {"sex": "sex", "rank": "rank", "worker_type": "worker_type", "joiner_type": "joiner_type", "ethnicity": "ethnicity"}
+
+
+def gate_view(frame):
+    view = labelled_view(frame, DIMENSIONS, ["financial_year", "force", "sex", "rank", "worker_type", "joiner_type"])
+    view["fte_excess"] = [0.0 if f is None else float(f) - float(h) for f, h in zip(view["fte"], view["headcount"])]
+    return view
+
+
+def gate_parameters(context: GateContext) -> dict:
+    return {**known_labels(DIMENSIONS), "previous_forces": previous_forces(context),
+            "latest_loaded_period": period_number(max((c["period"] for c in context.history), default=context.period))}
+
+
+SOURCE = Source(
+    name="workforce_joiners",
+    table=TABLE,
+    suite="workforce_joiners",
+    dag="workforce",
+    variable="WORKFORCE_JOINERS_URL",
+    default="",  # published inside the workforce release's open-data tables; set the file's URL to take it
+    parse=parse,
+    extension="csv",
+    description=__doc__.split("\n\n")[0],
+    gate_view=gate_view,
+    gate_parameters=gate_parameters,
+    start="2003-03-31",
+    schedule="0 7 15 2,8 *",
+)
