@@ -4,7 +4,8 @@
 Triggered whenever a source Asset is updated. Builds a new DuckDB file from
 the validated zone, runs one `dbt build` on it (models, seeds, data tests,
 unit tests), validates every mart with Great Expectations and only then
-swaps it in as `warehouse.duckdb`. A failure quarantines the new file; the
+swaps it in as `warehouse.duckdb`, then renders the HTML report beside it
+(`report.html`). A failure quarantines the new file; the
 published warehouse stays as it was and readers never block. One run at a
 time, and every step holds the one-slot `duckdb_writer` pool.
 """
@@ -49,7 +50,12 @@ def warehouse_build():
         """Atomic rename over warehouse.duckdb."""
         return build_step("publish", path)
 
-    publish(gate_marts(dbt_build(prepare())))
+    @task(retries=1)
+    def report(path: str) -> str:
+        """The HTML report (MAPWH_HOME/report.html) from the warehouse just published."""
+        return build_step("report", path)
+
+    report(publish(gate_marts(dbt_build(prepare()))))
 
 
 warehouse_build()

@@ -268,4 +268,28 @@ def source_environment(server: MirrorServer) -> dict[str, str]:
         tables = sorted(p for p in (root / workforce.WORKFORCE_DIR).glob(pattern) if p.is_file())
         if tables:
             env[variable] = urls(tables)
+    synthetic = _synthetic_sources(root, env, server)
+    if synthetic:
+        env["MAPWH_SYNTHETIC_SOURCES"] = ",".join(synthetic)
     return dict(sorted(env.items()))
+
+
+def _synthetic_sources(root: Path, env: dict[str, str], server: MirrorServer) -> list[str]:
+    """The sources whose served files lie below a `SYNTHETIC.txt` (the generators write one beside their output).
+
+    The runtime records them in each batch's lineage (`MAPWH_SYNTHETIC_SOURCES`), so
+    every figure computed from them is marked synthetic, row by row.
+    """
+    from ingest import registry
+
+    def labelled(path: Path) -> bool:
+        return any((folder / "SYNTHETIC.txt").is_file() for folder in [path, *path.parents] if folder.is_relative_to(root))
+
+    found = []
+    for source in registry.sources().values():
+        variables = [source.variable, *(v for v, _, _ in source.extra_variables)]
+        served = [loc for v in variables for loc in env.get(v, "").split(",") if loc]
+        paths = [root / "police_uk" if loc == server.api_url else root / unquote(loc.split("/files/", 1)[-1]) for loc in served]
+        if paths and all(labelled(p if p.is_dir() else p.parent) for p in paths):
+            found.append(source.name)
+    return sorted(found)

@@ -19,6 +19,7 @@ import json
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from ingest import registry
 from ingest.core import periods
@@ -266,6 +267,12 @@ def _run_build(out, settings, dag) -> bool:
             bar.console.print("  not published: a newer build was published meanwhile (see the log)")
         elif state == "success":
             bar.console.print(f"  built, gated and published {settings.warehouse_path} in {time.time() - since:.0f}s")
+            if tasks.get("report") == "success":
+                from warehouse.report import report_path
+
+                bar.console.print(f"  report: {report_path(settings)} (open it in a browser; it needs no network)")
+        elif tasks.get("publish") == "success":
+            bar.console.print(f"  built, gated and published {settings.warehouse_path}, but the report failed (see the log)")
         else:
             failed = [t for t, s in tasks.items() if s == "failed"]
             quarantined = sorted((settings.quarantine_dir / "builds").glob("*/reason.txt"), key=lambda p: p.stat().st_mtime)
@@ -276,6 +283,18 @@ def _run_build(out, settings, dag) -> bool:
                 reason = (lines[0].split(":")[0] + ": " + (detail[0] if detail else lines[0]))[:240]
             bar.console.print(f"  FAILED at {', '.join(failed) or '?'}: {reason} (the published warehouse is unchanged)")
     return state == "success"
+
+
+# --------------------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    from warehouse.report import write_report
+
+    settings = get_settings()
+    if not settings.warehouse_path.exists():
+        print(f"mapwh report: nothing is published yet ({settings.warehouse_path}); run `mapwh run` first", file=sys.stderr)
+        return 1
+    print(write_report(settings, out=Path(args.out).expanduser() if args.out else None))
+    return 0
 
 
 # --------------------------------------------------------------------------- accept
@@ -471,6 +490,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--periods", action="store_true", help="one line per table and period")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    report = sub.add_parser("report", help="write the HTML report from the published warehouse (self-contained, opens from disk)")
+    report.add_argument("--out", help="where to write it (default: MAPWH_HOME/report.html)")
+    report.set_defaults(func=cmd_report)
 
     sources = sub.add_parser("sources", help="the sources, their DAGs and where they are read from")
     sources.set_defaults(func=cmd_sources)

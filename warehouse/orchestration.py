@@ -158,6 +158,10 @@ def build_step(step: str, path: str | None = None) -> str:
     settings = get_settings()
     if step == "prepare":
         return str(build.prepare(settings))
+    if step == "report":
+        from warehouse import report
+
+        return str(report.write_report(settings, db_path=Path(path)))
     try:
         if step == "publish":
             return str(build.publish(settings, Path(path)))

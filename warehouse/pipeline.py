@@ -139,7 +139,7 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
         log.info("%s %s: unchanged (the serving batch %s has the same bytes)", source.name, batch.period, serving["batch_id"])
         return {**serving, "unchanged": True}
     meta = {k: landed[k] for k in ("source", "sha256", "url", "fetched_at")}
-    meta.update(batch_id=batch_id, loaded_at=_now_iso())
+    meta.update(batch_id=batch_id, loaded_at=_now_iso(), synthetic=source.name in settings.synthetic_sources)
 
     if batch.frame.empty:
         log.warning("%s %s: the source answered with no records", source.name, batch.period)

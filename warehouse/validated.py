@@ -33,6 +33,7 @@ LOADED_BATCHES = Table(
         Column("rows", "BIGINT", "Rows in the batch."),
         Column("status", "VARCHAR", "`loaded`, or `empty` when the source answered with no records."),
         Column("fetched_at", "TIMESTAMP WITH TIME ZONE", "When the bytes were fetched (UTC)."),
+        Column("synthetic", "BOOLEAN", "True when the source was configured as SYNTHETIC (`MAPWH_SYNTHETIC_SOURCES`) when it loaded; null for batches loaded before this was recorded."),
     ),
     dbt=("audit", "loaded_batches"),
 )

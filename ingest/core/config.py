@@ -46,6 +46,14 @@ class Settings:
         """The comma-separated locations in `variable`; empty when it is set empty (source not taken)."""
         return split_locations(self.get(variable, default))
 
+    @property
+    def synthetic_sources(self) -> frozenset[str]:
+        """Sources whose configured files are SYNTHETIC (`MAPWH_SYNTHETIC_SOURCES`, set by a development mirror).
+
+        Recorded in each batch's lineage, so that every figure computed from them is marked synthetic.
+        """
+        return frozenset(split_locations(self.get("MAPWH_SYNTHETIC_SOURCES")))
+
     # State under MAPWH_HOME -------------------------------------------------
     @property
     def raw_dir(self) -> Path:

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from devdata import mirror, pas, sample
+from ingest import registry
 
 MONTHS = ("2024-09", "2024-10", "2025-06")  # the last is the sample's empty month
 
@@ -233,6 +234,8 @@ def test_source_environment_of_a_sample(server, sample_root, client):
         "WORKFORCE_URL": files + "workforce/officer-rank-2007-2020.csv," + files + "workforce/officer-rank-2021-2025.csv",
         "WORKFORCE_JOINERS_URL": files + "workforce/joiners-2007-2025.csv",
         "WORKFORCE_PROMOTIONS_URL": files + "workforce/promotions-2007-2025.csv",
+        # every file of the sample lies below a SYNTHETIC.txt: every source is marked synthetic
+        "MAPWH_SYNTHETIC_SOURCES": ",".join(sorted(registry.sources())),
     }
     fetched = _fetched_files(server, env, client)
     assert len(fetched) == 18
@@ -254,6 +257,9 @@ def test_source_environment_of_a_shared_data_layout(tmp_path, client):
             srv.url_for(f"pas/pas_dashboard_{sheet}_sheet.csv") for sheet in ("mps", "borough"))
         assert env["PAS_MICRODATA_URL"] == ""  # set empty: the source is not taken
         assert env["POLICE_UK_API_URL"] == srv.api_url
+        assert "MAPWH_SYNTHETIC_SOURCES" not in env  # no SYNTHETIC.txt: nothing is marked synthetic
+        (tmp_path / "geo" / "SYNTHETIC.txt").write_text("synthetic")
+        assert mirror.source_environment(srv)["MAPWH_SYNTHETIC_SOURCES"] == "london_boundaries"
         assert sorted(_fetched_files(srv, env, client)) == sorted(
             ["police_uk/archive/2016-06/2016-06-metropolitan-stop-and-search.csv",
              "census/census_2021_ethnic_group_8_categories_utla.csv", "geo/london_boroughs.geojson",

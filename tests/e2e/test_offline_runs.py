@@ -5,10 +5,12 @@ source, SIGTERM."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -17,7 +19,7 @@ from devdata import sample
 from devdata.mirror import serve, source_environment
 
 pytestmark = pytest.mark.e2e
-PROJECT_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MAPWH = str(__import__("pathlib").Path(sys.executable).parent / "mapwh")
 
 
@@ -42,14 +44,20 @@ def query(home, sql):
         con.close()
 
 
-def test_make_run_path_serves_the_sample_and_builds_a_complete_warehouse(sample_root, tmp_path, airflow_home):
+@pytest.fixture(scope="module")
+def sample_run(sample_root, tmp_path_factory, airflow_home):
     """`python -m devdata serve DIR --sample -- mapwh run ...`, as bin/run-sample runs it."""
-    home = tmp_path / "var"
+    home = tmp_path_factory.mktemp("make-run") / "var"
     env = {**os.environ, "MAPWH_HOME": str(home), "AIRFLOW_HOME": str(airflow_home)}
     proc = subprocess.run(
         [sys.executable, "-m", "devdata", "serve", str(sample_root), "--sample", "--", MAPWH, "run", "--from", "2025-04", "--to", "2025-06"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
+    return home, proc
+
+
+def test_make_run_path_serves_the_sample_and_builds_a_complete_warehouse(sample_run):
+    home, proc = sample_run
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert len(proc.stdout.splitlines()) < 40  # a progress bar per stage and a line per step
     assert "2025-04 loaded" in proc.stdout and "2025-06 empty" in proc.stdout
@@ -59,6 +67,46 @@ def test_make_run_path_serves_the_sample_and_builds_a_complete_warehouse(sample_
     assert 0 < unknown < 0.15 * total
     assert query(home, "select count(*) from marts.stop_search_disproportionality where population is null and ethnic_group <> 'Not stated'") == [(0,)]
     assert query(home, "select count(*) from marts.trust_confidence")[0][0] > 0
+    # the sample is synthetic, and every scorecard row computed from it says so
+    scored = query(home, "select commitment_id, is_synthetic from marts.action_plan_scorecard where status <> 'no_data'")
+    assert len(scored) >= 12 and all(synthetic for _, synthetic in scored), scored
+    assert f"report: {home / 'report.html'}" in proc.stdout
+    # the register, seeded from the papers: the June 2021 paper's headline says no action is amber, its table marks three
+    (amber,) = query(home, "select stated, counted, detail from marts.action_plan_reconciliation "
+                           "where paper_id = 'ob_2021_06_15' and status = 'amber' and not agrees")
+    assert amber[:2] == (0, 3) and "actions 4, 5, 6" in amber[2]
+    assert query(home, "select action_number from marts.action_plan_reconciliation where finding_type = 'status_went_back'") == [(2,)]
+
+
+def test_the_report_renders_in_a_real_browser(sample_run, tmp_path):
+    """Headless Chromium opens the report from disk: every chart renders as SVG, no console error, a screenshot kept."""
+    home, proc = sample_run
+    assert proc.returncode == 0
+    report = home / "report.html"
+    page = report.read_text()
+    assert "https://" not in page.split("<script>", 2)[1][:200] and "cdn.jsdelivr" not in page  # nothing fetched at view time
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        message = "chromium not found (bin/run-tests installs Debian's chromium when it is missing)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=20000"]
+    dom = subprocess.run(flags + ["--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    charts = page.count("class='chart'")
+    assert charts >= 4  # trust gap, representation, map, action status
+    assert 'data-charts-done="true"' in dom
+    assert dom.count('data-rendered="true"') == charts
+    assert dom.count("<svg") >= charts
+    errors = dom.split('<pre id="errors">', 1)[1].split("</pre>", 1)[0]
+    assert errors == "", errors
+    assert "SYNTHETIC data" in dom  # labelled on the charts themselves
+    artefacts = Path(os.environ.get("MAPWH_TEST_ARTIFACTS", PROJECT_ROOT / "var" / "test-artifacts"))
+    artefacts.mkdir(parents=True, exist_ok=True)
+    shot = artefacts / "report.png"
+    subprocess.run(flags + ["--window-size=1100,3000", f"--screenshot={shot}", report.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 50_000
 
 
 def test_a_build_without_reference_data_is_refused_and_publishes_nothing(make_runner, mirror_env):
@@ -156,3 +204,15 @@ def test_an_unusable_home_is_one_line(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout + run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "Not a directory" in run.stderr
+
+
+def test_mapwh_report_writes_where_asked_and_says_when_nothing_is_published(sample_run, tmp_path):
+    home, _ = sample_run
+    out = tmp_path / "elsewhere" / "plan.html"
+    env = {**os.environ, "MAPWH_HOME": str(home)}
+    done = subprocess.run([MAPWH, "report", "--out", str(out)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(out) and "vegaEmbed" in out.read_text()
+    empty = subprocess.run([MAPWH, "report"], env={**os.environ, "MAPWH_HOME": str(tmp_path / "empty")},
+                           capture_output=True, text=True, timeout=300)
+    assert empty.returncode == 1 and len(empty.stderr.strip().splitlines()) == 1 and "nothing is published" in empty.stderr

@@ -144,7 +144,7 @@ def test_the_marts_from_the_real_table(real, real_marts):
     assert all(r[7] is None for r in rows if r[4] == "Not stated")
     # every target of the seed has a row; the recruitment ones have no data here
     targets = {t[0]: t for t in real_marts["targets"]}
-    assert len(targets) == 9
+    assert len(targets) == 11
     assert targets["recruits_ethnic_minority"][3] == targets["recruits_black"][3] == "no_data"
     assert targets["officers_ethnic_minority_2024"][1:3] == (met[("2006-03-31", "All ranks", "Ethnic minority")][7], "2006-03-31")
 

@@ -19,7 +19,8 @@ final as (
         "rows" as row_count,
         status,
         fetched_at,
-        loaded_at
+        loaded_at,
+        coalesce(synthetic, false) as is_synthetic
     from source
 
 )

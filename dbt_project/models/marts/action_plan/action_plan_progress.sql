@@ -1,0 +1,125 @@
+-- The action register over time, from the seeds transcribed from the papers:
+-- `paper_counts` rows count the 23 MPS actions by the status each paper's
+-- table gives (zeros included); `action_status` rows give each action's
+-- status in each paper that reports it, the status before, whether it
+-- changed, and the date of the first paper that marks it complete.
+with
+
+papers as (
+
+    -- an undated paper is placed at the latest date its contents allow (seed map_papers)
+    select * exclude (paper_date), dated_no_later_than as paper_date, paper_date is null as is_date_estimated
+    from {{ ref('map_papers') }}
+
+),
+
+statuses as (
+
+    select * from {{ ref('map_action_statuses') }}
+
+),
+
+actions as (
+
+    select * from {{ ref('map_actions') }}
+
+),
+
+status_order as (
+
+    select * from (values ('complete', 1), ('on_track', 2), ('amber', 3), ('red', 4), ('pending', 5)) as t(status, status_order)
+
+),
+
+reporting_papers as (
+
+    select distinct papers.paper_id, papers.paper_date, papers.is_date_estimated
+    from papers
+    inner join statuses using (paper_id)
+
+),
+
+paper_counts as (
+
+    select
+        'paper_counts' as record_type,
+        reporting_papers.paper_id,
+        reporting_papers.paper_date,
+        reporting_papers.is_date_estimated,
+        status_order.status,
+        status_order.status_order,
+        count(statuses.action_number) as actions,
+        cast(null as integer) as action_number,
+        cast(null as varchar) as short_title,
+        cast(null as varchar) as previous_status,
+        cast(null as boolean) as is_change,
+        cast(null as date) as first_complete_date
+    from reporting_papers
+    cross join status_order
+    left join statuses
+        on statuses.paper_id = reporting_papers.paper_id
+        and statuses.status = status_order.status
+    group by all
+
+),
+
+history as (
+
+    select
+        statuses.action_number,
+        statuses.paper_id,
+        papers.paper_date,
+        papers.is_date_estimated,
+        statuses.status,
+        lag(statuses.status) over (partition by statuses.action_number order by papers.paper_date) as previous_status,
+        min(case when statuses.status = 'complete' then papers.paper_date end)
+            over (partition by statuses.action_number) as first_complete_date
+    from statuses
+    inner join papers using (paper_id)
+
+),
+
+action_status as (
+
+    select
+        'action_status' as record_type,
+        history.paper_id,
+        history.paper_date,
+        history.is_date_estimated,
+        history.status,
+        status_order.status_order,
+        1 as actions,
+        history.action_number,
+        actions.short_title,
+        history.previous_status,
+        history.previous_status is not null and history.previous_status <> history.status as is_change,
+        history.first_complete_date
+    from history
+    inner join status_order using (status)
+    left join actions using (action_number)
+
+),
+
+final as (
+
+    select * from paper_counts
+    union all
+    select * from action_status
+
+)
+
+select
+    record_type,
+    paper_id,
+    cast(paper_date as date) as paper_date,
+    is_date_estimated,
+    status,
+    cast(status_order as integer) as status_order,
+    cast(actions as bigint) as actions,
+    cast(action_number as integer) as action_number,
+    short_title,
+    previous_status,
+    is_change,
+    cast(first_complete_date as date) as first_complete_date
+from final
+order by record_type desc, paper_date, status_order, action_number

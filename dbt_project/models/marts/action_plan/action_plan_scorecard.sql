@@ -1,0 +1,145 @@
+-- One row per quantitative commitment of the plan (seed
+-- scorecard_commitments): its latest value, interval, date and source,
+-- target and deadline, status by the documented rule
+-- (action_plan_scorecard.yml), staleness against its source's release cycle,
+-- and whether any input it is computed from is SYNTHETIC.
+with
+
+commitments as (
+
+    select * from {{ ref('scorecard_commitments') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('workforce_targets') }}
+
+),
+
+batches as (
+
+    select * from {{ ref('stg_audit__loaded_batches') }}
+
+),
+
+gap_windows as (
+
+    select period_end, gap_pp as value, ci_low, ci_high,
+           row_number() over (order by period_end desc) as recency
+    from {{ ref('trust_gap') }}
+    where area = 'London' and measure = 'Trust MPS' and group_a = 'White' and group_b = 'Black'
+      and is_complete and not suppressed
+
+),
+
+ratio_windows as (
+
+    select period_end, ratio_vs_white as value, ratio_ci_low as ci_low, ratio_ci_high as ci_high,
+           row_number() over (order by period_end desc) as recency
+    from {{ ref('stop_search_disproportionality') }}
+    where area = 'London' and ethnicity_basis = 'self_defined' and ethnic_group = 'Black'
+      and is_complete and not suppressed
+
+),
+
+parity_measures as (
+
+    select 'trust_gap_black_white' as commitment_id, 'marts.trust_gap' as source_mart, latest.period_end, latest.value,
+           latest.ci_low, latest.ci_high, year_ago.value as value_year_before
+    from gap_windows as latest
+    left join gap_windows as year_ago on year_ago.period_end = latest.period_end - interval 12 month
+    where latest.recency = 1
+
+    union all
+
+    select 'stop_search_black_white_ratio', 'marts.stop_search_disproportionality', latest.period_end, latest.value,
+           latest.ci_low, latest.ci_high, year_ago.value
+    from ratio_windows as latest
+    left join ratio_windows as year_ago on year_ago.period_end = latest.period_end - interval 12 month
+    where latest.recency = 1
+
+),
+
+synthetic_sources as (
+
+    select source, bool_or(is_synthetic) as is_synthetic
+    from batches
+    group by source
+
+),
+
+commitment_synthetic as (
+
+    select commitments.commitment_id, coalesce(bool_or(synthetic_sources.is_synthetic), false) as is_synthetic
+    from commitments
+    left join synthetic_sources
+        on list_contains(string_split(commitments.source_names, ';'), synthetic_sources.source)
+    group by commitments.commitment_id
+
+),
+
+scored as (
+
+    select
+        commitments.commitment_id,
+        commitments.commitment,
+        commitments.action_number,
+        commitments.measure,
+        coalesce(targets.latest_value, parity_measures.value) as latest_value,
+        parity_measures.ci_low,
+        parity_measures.ci_high,
+        cast(coalesce(targets.latest_date, cast(parity_measures.period_end as date)) as date) as latest_date,
+        case
+            when commitments.rule = 'target' and targets.measure = 'recruit_share' then 'marts.recruitment_shares'
+            when commitments.rule = 'target' then 'marts.workforce_representation'
+            else parity_measures.source_mart
+        end as source,
+        coalesce(targets.target_share, commitments.parity_value) as target_value,
+        targets.deadline,
+        commitments.rule as status_rule,
+        case
+            when commitments.rule = 'target' then targets.status
+            when parity_measures.value is null then 'no_data'
+            when parity_measures.ci_low <= commitments.parity_value and commitments.parity_value <= parity_measures.ci_high then 'met'
+            when parity_measures.value_year_before is null then 'at_risk'
+            when abs(parity_measures.value - commitments.parity_value)
+                 < abs(parity_measures.value_year_before - commitments.parity_value) then 'on_track'
+            else 'off_track'
+        end as status,
+        commitments.release_cycle_months,
+        commitments.publication_lag_months,
+        commitments.source_names
+    from commitments
+    left join targets on targets.target_id = commitments.target_id
+    left join parity_measures on parity_measures.commitment_id = commitments.commitment_id
+
+),
+
+final as (
+
+    select
+        scored.commitment_id,
+        scored.commitment,
+        scored.action_number,
+        scored.measure,
+        scored.latest_value,
+        scored.ci_low,
+        scored.ci_high,
+        scored.latest_date,
+        scored.source,
+        scored.source_names,
+        scored.target_value,
+        scored.deadline,
+        scored.status_rule,
+        scored.status,
+        coalesce(scored.latest_date + to_months(scored.release_cycle_months + scored.publication_lag_months)
+                 < current_date, false) as stale,
+        commitment_synthetic.is_synthetic
+    from scored
+    left join commitment_synthetic using (commitment_id)
+
+)
+
+select * from final
+order by commitment_id

@@ -1,0 +1,364 @@
+"""The report: one static, self-contained HTML page rendered from the published warehouse.
+
+Charts are Vega-Lite specifications built with Altair and drawn in the
+browser by vega-embed, whose scripts (Vega, Vega-Lite, vega-embed, from
+`vl-convert-python`) are inlined once in the page: it opens from disk with no
+network. Every chart has a text alternative (its caption says what it shows
+and the latest figures) and a table view, and a chart computed from
+SYNTHETIC inputs says so in its own title. Sections whose marts are empty
+say that nothing is loaded rather than draw an empty frame.
+
+`write_report` is called by `mapwh report` and by the `warehouse_build` DAG
+after a build is published; the page goes next to the warehouse
+(`MAPWH_HOME/report.html`) unless another path is given.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from contextlib import closing
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ingest.core.config import Settings
+from ingest.core.raw_zone import atomic_write
+
+SYNTHETIC_MARK = "SYNTHETIC data"
+
+
+def report_path(settings: Settings) -> Path:
+    return settings.home / "report.html"
+
+
+# --------------------------------------------------------------------------- reading
+def _frame(con, sql: str, params: list | None = None) -> pd.DataFrame:
+    try:
+        return con.execute(sql, params or []).df()
+    except (duckdb.CatalogException, duckdb.BinderException):
+        return pd.DataFrame()  # a warehouse built before this mart (or column) existed
+
+
+def _synthetic_sources(con) -> set[str]:
+    rows = _frame(con, "select distinct source from staging.stg_audit__loaded_batches where is_synthetic")
+    return set(rows["source"]) if not rows.empty else set()
+
+
+def _geojson(con, settings: Settings) -> dict | None:
+    """London borough boundaries as a GeoJSON FeatureCollection (ONS names), from the loaded boundaries."""
+    from warehouse.build import ensure_duckdb_extensions
+
+    try:
+        con.execute(f"set extension_directory = '{ensure_duckdb_extensions(settings)}'")
+        con.execute("load spatial")
+        rows = con.execute(
+            "select borough_name, ST_AsGeoJSON(geometry) from intermediate.int_london_boundaries__named "
+            "where borough_name is not null").fetchall()
+    except duckdb.Error:
+        return None
+    if not rows:
+        return None
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"borough": name}, "geometry": _clockwise(json.loads(geometry))} for name, geometry in rows]}
+
+
+def _clockwise(geometry: dict) -> dict:
+    """Exterior rings clockwise, holes anticlockwise: the winding d3-geo (Vega) reads as "inside".
+
+    RFC 7946 GeoJSON winds the other way round, which d3-geo draws as the whole
+    globe minus the borough.
+    """
+    def signed_area(ring):
+        return sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:]))
+
+    def fix(polygon):
+        return [ring if (signed_area(ring) < 0) == (i == 0) else ring[::-1] for i, ring in enumerate(polygon)]
+
+    if geometry["type"] == "Polygon":
+        return {**geometry, "coordinates": fix(geometry["coordinates"])}
+    if geometry["type"] == "MultiPolygon":
+        return {**geometry, "coordinates": [fix(p) for p in geometry["coordinates"]]}
+    return geometry
+
+
+# --------------------------------------------------------------------------- charts
+def _title(text: str, synthetic: bool) -> dict:
+    return {"text": text, "subtitle": [f"{SYNTHETIC_MARK}: not real figures"] if synthetic else [],
+            "subtitleColor": "#b00020", "subtitleFontWeight": "bold"}
+
+
+def _iso(value):
+    """Dates as `2021-06-15` (a midnight timestamp is a date), other values as they are."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = frame.copy().astype(object)
+    for column in out.columns:
+        out[column] = out[column].map(lambda v: None if _missing(v) else _iso(v))
+    return json.loads(out.to_json(orient="records"))
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False  # a list or array: present
+
+
+def trust_gap_chart(frame: pd.DataFrame, synthetic: bool) -> dict:
+    import altair as alt
+
+    data = alt.Data(values=_records(frame))
+    base = alt.Chart(data).encode(x=alt.X("period_end:T", title="12 months ending"))
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y("ci_low:Q", title="White minus Black, percentage points"), y2="ci_high:Q")
+    line = base.mark_line(point=True).encode(y="gap_pp:Q", tooltip=["period_end:T", "gap_pp:Q", "ci_low:Q", "ci_high:Q"])
+    zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+    chart = (band + line + zero).properties(width=640, height=260,
+                                            title=_title("Trust gap: White minus Black Londoners who trust the MPS, with 95% interval", synthetic))
+    return chart.to_dict()
+
+
+def representation_chart(actual: pd.DataFrame, targets: pd.DataFrame, synthetic: bool) -> dict:
+    import altair as alt
+
+    line = alt.Chart(alt.Data(values=_records(actual))).mark_line(point=True).encode(
+        x=alt.X("as_at:T", title="31 March"), y=alt.Y("share:Q", title="Share of officers (stated ethnicity)", axis=alt.Axis(format="%")),
+        color=alt.Color("series:N", title=None), tooltip=["series:N", "as_at:T", alt.Tooltip("share:Q", format=".1%")])
+    goals = alt.Chart(alt.Data(values=_records(targets))).mark_point(shape="diamond", size=120, filled=True).encode(
+        x="deadline:T", y="target_share:Q", color=alt.Color("series:N"), tooltip=["target_id:N", "deadline:T", alt.Tooltip("target_share:Q", format=".0%")])
+    path = alt.Chart(alt.Data(values=_records(_trajectories(targets)))).mark_line(strokeDash=[6, 3]).encode(
+        x="date:T", y="share:Q", color="series:N", detail="target_id:N")
+    chart = (line + path + goals).properties(width=640, height=300, title=_title(
+        "Met officers from ethnic-minority backgrounds against the plan's targets (dashed: straight line from the paper's figure)", synthetic))
+    return chart.to_dict()
+
+
+def _trajectories(targets: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for t in targets.itertuples():
+        if pd.notna(t.baseline_date) and pd.notna(t.deadline):
+            rows += [{"target_id": t.target_id, "series": t.series, "date": t.baseline_date, "share": t.baseline_value},
+                     {"target_id": t.target_id, "series": t.series, "date": t.deadline, "share": t.target_share}]
+    return pd.DataFrame(rows, columns=["target_id", "series", "date", "share"])
+
+
+def stop_search_map(frame: pd.DataFrame, geojson: dict, synthetic: bool, window: str) -> dict:
+    import altair as alt
+
+    values = {r["area"]: r for r in _records(frame)}
+    features = [{**f, "properties": {**f["properties"], **{k: values.get(f["properties"]["borough"], {}).get(k)
+                                                            for k in ("ratio_vs_white", "rate_per_1000", "searches")}}}
+                for f in geojson["features"]]
+    chart = alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="white", strokeWidth=0.5).encode(
+        color=alt.Color("properties.ratio_vs_white:Q", title="Black / White rate", scale=alt.Scale(scheme="orangered")),
+        tooltip=[alt.Tooltip("properties.borough:N", title="borough"),
+                 alt.Tooltip("properties.ratio_vs_white:Q", title="ratio", format=".2f"),
+                 alt.Tooltip("properties.rate_per_1000:Q", title="per 1,000", format=".1f")],
+    ).project(type="mercator").properties(width=640, height=420, title=_title(
+        f"Stop and search of Black people per 1,000 residents relative to White people, by borough ({window})", synthetic))
+    return chart.to_dict()
+
+
+def action_status_chart(frame: pd.DataFrame) -> dict:
+    import altair as alt
+
+    order = ["complete", "on_track", "amber", "red", "pending"]
+    chart = alt.Chart(alt.Data(values=_records(frame))).mark_bar().encode(
+        x=alt.X("paper_date:O", title="paper"), y=alt.Y("actions:Q", title="MPS actions"),
+        color=alt.Color("status:N", sort=order, scale=alt.Scale(domain=order, range=["#1b7837", "#a6dba0", "#f1a340", "#d73027", "#bbbbbb"])),
+        order=alt.Order("status_order:Q"), tooltip=["paper_date:O", "status:N", "actions:Q"],
+    ).properties(width=480, height=260, title=_title("Status of the 23 MPS actions, as each paper's table gives it", False))
+    return chart.to_dict()
+
+
+# --------------------------------------------------------------------------- page
+def _table(frame: pd.DataFrame, limit: int = 400) -> str:
+    if frame.empty:
+        return "<p>No rows.</p>"
+    shown = frame.head(limit)
+    head = "".join(f"<th scope='col'>{html.escape(str(c))}</th>" for c in shown.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in shown.itertuples(index=False))
+    more = f"<p>First {limit} of {len(frame)} rows.</p>" if len(frame) > limit else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def _cell(value) -> str:
+    if _missing(value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(_iso(value))
+
+
+class Page:
+    def __init__(self):
+        self.sections: list[str] = []
+        self.specs: dict[str, dict] = {}
+
+    def section(self, heading: str, body: str) -> None:
+        self.sections.append(f"<section><h2>{html.escape(heading)}</h2>{body}</section>")
+
+    def chart(self, heading: str, spec: dict | None, caption: str, table: pd.DataFrame, empty: str) -> None:
+        if spec is None:
+            self.section(heading, f"<p class='empty'>{html.escape(empty)}</p>")
+            return
+        chart_id = f"chart-{len(self.specs) + 1}"
+        self.specs[chart_id] = spec
+        self.section(heading, (
+            f"<figure><div class='chart' id='{chart_id}' role='img' aria-label='{html.escape(caption, quote=True)}'></div>"
+            f"<figcaption>{html.escape(caption)}</figcaption>"
+            f"<details><summary>Table view</summary>{_table(table)}</details></figure>"))
+
+    def render(self, title: str, banner: str) -> str:
+        import vl_convert
+
+        bundle = vl_convert.javascript_bundle()
+        specs = json.dumps(self.specs).replace("</", "<\\/")
+        return PAGE.format(title=html.escape(title), banner=banner, sections="\n".join(self.sections),
+                           bundle=bundle.replace("</script", "<\\/script"), specs=specs)
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; padding: 0 1rem; }}
+h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; }}
+.banner {{ background: #fdecea; border: 2px solid #b00020; color: #b00020; padding: .6rem 1rem; font-weight: bold; }}
+table {{ border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }} td, th {{ border: 1px solid #ddd; padding: 2px 6px; text-align: left; }}
+figcaption {{ font-size: .9rem; margin: .4rem 0; }} .empty {{ color: #666; font-style: italic; }}
+.status-met, .status-complete {{ color: #1b7837; }} .status-off_track, .status-red {{ color: #b00020; }}
+#errors:empty {{ display: none; }}
+</style>
+<script>
+window.__errors = [];
+window.addEventListener("error", function (e) {{ window.__errors.push(String(e.message)); }});
+(function () {{ var original = console.error; console.error = function () {{
+  window.__errors.push(Array.prototype.map.call(arguments, String).join(" ")); original.apply(console, arguments); }}; }})();
+</script>
+<script>{bundle}</script>
+</head><body>
+<h1>{title}</h1>
+{banner}
+{sections}
+<pre id="errors"></pre>
+<script>
+const specs = {specs};
+Promise.all(Object.entries(specs).map(function ([id, spec]) {{
+  return vegaEmbed("#" + id, spec, {{renderer: "svg", actions: false}}).then(function () {{
+    document.getElementById(id).setAttribute("data-rendered", "true");
+  }});
+}})).catch(function (e) {{ console.error(e); }}).finally(function () {{
+  document.getElementById("errors").textContent = window.__errors.join("\\n");
+  document.body.setAttribute("data-charts-done", "true");
+}});
+</script>
+</body></html>
+"""
+
+
+# --------------------------------------------------------------------------- the report
+def build_page(settings: Settings, db_path: Path) -> str:
+    with closing(duckdb.connect(str(db_path), read_only=True)) as con:
+        synthetic = _synthetic_sources(con)
+        page = Page()
+        built = _frame(con, "select * from audit.marker")
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+        scorecard = _frame(con, "select commitment, latest_value, ci_low, ci_high, latest_date, target_value, deadline, status, stale, "
+                                "is_synthetic from marts.action_plan_scorecard order by commitment_id")
+        page.section("Scorecard: every quantitative commitment", _table(scorecard) if not scorecard.empty else
+                     "<p class='empty'>The scorecard mart is not in this build.</p>")
+
+        gap = _frame(con, "select period_end, gap_pp, ci_low, ci_high, pct_a as white_pct, pct_b as black_pct, n_a, n_b "
+                          "from marts.trust_gap where area = 'London' and measure = 'Trust MPS' and group_a = 'White' "
+                          "and group_b = 'Black' and is_complete and not suppressed order by period_end")
+        pas_synthetic = bool({"pas_dashboard", "pas_microdata"} & synthetic)
+        caption = (f"The gap in trust between White and Black Londoners, {len(gap)} rolling 12-month windows; latest "
+                   f"{gap.period_end.iloc[-1]:%B %Y}: {gap.gap_pp.iloc[-1]:.1f} points (95% interval {gap.ci_low.iloc[-1]:.1f} "
+                   f"to {gap.ci_high.iloc[-1]:.1f}).") if not gap.empty else ""
+        page.chart("Trust gap over time", trust_gap_chart(gap, pas_synthetic) if not gap.empty else None,
+                   caption + (f" Computed from {SYNTHETIC_MARK}." if pas_synthetic else ""), gap,
+                   "No PAS trust figures are loaded.")
+
+        actual = _frame(con, "select as_at, rank || ' (' || ethnic_group || ')' as series, share from marts.workforce_representation "
+                             "where force = 'Metropolitan Police' and worker_type = 'Police officer' and rank in ('All ranks', 'Sergeant', 'Inspector') "
+                             "and ethnic_group in ('Ethnic minority', 'Black') and share is not null order by as_at")
+        targets = _frame(con, "select target_id, population || ' (' || ethnic_group || ')' as series, target_share, deadline, "
+                              "baseline_value, baseline_date from reference.plan_targets where measure = 'officer_share'")
+        wf_synthetic = "workforce" in synthetic
+        caption = ""
+        if not actual.empty:
+            latest = actual[actual.series == "All ranks (Ethnic minority)"].tail(1)
+            if not latest.empty:
+                caption = (f"Latest: {latest.share.iloc[0]:.1%} of Met officers with a stated ethnicity were from ethnic-minority "
+                           f"backgrounds at {latest.as_at.iloc[0]:%d %B %Y}; the plan's targets are 16% by 2022, 21% by 2024 and 28% by 2030.")
+        page.chart("Representation against the targets", representation_chart(actual, targets, wf_synthetic) if not actual.empty else None,
+                   caption + (f" Computed from {SYNTHETIC_MARK}." if wf_synthetic else ""), actual, "No workforce tables are loaded.")
+
+        # the latest window, complete if there is one, else the latest there is (its title says so)
+        window = _frame(con, "select period_end, months_in_window from marts.stop_search_disproportionality "
+                             "order by is_complete desc, period_end desc limit 1")
+        rates = pd.DataFrame()
+        if not window.empty:
+            rates = _frame(con, "select area, searches, population, rate_per_1000, ratio_vs_white, ratio_ci_low, ratio_ci_high, suppressed "
+                                "from marts.stop_search_disproportionality where period_end = ? and ethnicity_basis = 'self_defined' "
+                                "and ethnic_group = 'Black' order by ratio_vs_white desc nulls last", [window.period_end.iloc[0]])
+        geojson = _geojson(con, settings) if not rates.empty else None
+        ss_synthetic = bool({"police_uk_stop_search", "census_population"} & synthetic)
+        label = ""
+        if not rates.empty:
+            months = int(window.months_in_window.iloc[0])
+            label = f"12 months to {window.period_end.iloc[0]:%B %Y}" if months == 12 else \
+                f"only {months} of the 12 months to {window.period_end.iloc[0]:%B %Y} loaded: not comparable with full windows"
+        caption = label
+        if not rates.empty:
+            london, boroughs = rates[rates.area == "London"], rates[rates.area != "London"]
+            if not london.empty and pd.notna(london.ratio_vs_white.iloc[0]):
+                caption = (f"{label}: Black people were searched at {london.ratio_vs_white.iloc[0]:.1f} times the rate of White "
+                           f"people across the Met; borough ratios from {boroughs.ratio_vs_white.min():.1f} to "
+                           f"{boroughs.ratio_vs_white.max():.1f}.")
+        page.chart("Stop and search by borough", stop_search_map(rates, geojson, ss_synthetic, label) if geojson else None,
+                   caption + (f" Computed from {SYNTHETIC_MARK}." if ss_synthetic else ""), rates,
+                   "No complete 12-month window of stop and search with boundaries is loaded.")
+
+        status = _frame(con, "select paper_date, status, status_order, actions from marts.action_plan_progress "
+                             "where record_type = 'paper_counts' order by paper_date, status_order")
+        page.chart("Action status over time", action_status_chart(status) if not status.empty else None,
+                   "How many of the 23 MPS actions each paper's table marks complete, on track, amber or red.", status,
+                   "The action register is not in this build.")
+
+        findings = _frame(con, "select paper_id, paper_date, status, stated, counted, difference, detail from marts.action_plan_reconciliation "
+                               "where not agrees order by paper_date, status")
+        page.section("Reconciliation: what the papers say against their own tables",
+                     _table(findings) if not findings.empty else "<p class='empty'>No disagreement found (or the register is not in this build).</p>")
+
+        fresh = _frame(con, "select table_name, count(*) as periods, max(period) as latest_period, max(loaded_at) as last_loaded, "
+                            "bool_or(is_synthetic) as synthetic from staging.stg_audit__loaded_batches group by table_name order by table_name")
+        gates = _frame(con, "select gate, count(*) as runs, count(*) filter (where not success) as failed, max(evaluated_at) as last_run "
+                            "from audit.gate_results group by gate order by gate")
+        revisions = _frame(con, "select source, period, fetched_at, detail from audit.raw_responses where detail like '%differs from the serving batch%' order by fetched_at desc")
+        page.section("Data freshness", _table(fresh))
+        page.section("Revisions", _table(revisions) if not revisions.empty else "<p>No revisions recorded.</p>")
+        page.section("Gate results", _table(gates))
+
+    banner = (f"<p class='banner'>Figures from {SYNTHETIC_MARK} ({', '.join(sorted(synthetic))}): generated for development, "
+              "not real figures.</p>") if synthetic else ""
+    marker = f" · build {built.iloc[0, 0]}" if not built.empty else ""
+    page.sections.insert(0, f"<p>Rendered {stamp} from {html.escape(db_path.name)}{html.escape(marker)}.</p>")
+    return page.render("Mayor's Action Plan: trust, workforce and stop and search", banner)
+
+
+def write_report(settings: Settings, out: Path | None = None, db_path: Path | None = None) -> Path:
+    """Render the report from the published warehouse (or `db_path`) and write it atomically."""
+    db_path = db_path or settings.warehouse_path
+    out = out or report_path(settings)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, build_page(settings, db_path).encode("utf-8"))
+    return out
