@@ -47,13 +47,10 @@ def _synthetic_sources(con) -> set[str]:
     return set(rows["source"]) if not rows.empty else set()
 
 
-def _geojson(con, settings: Settings) -> dict | None:
+def _geojson(con) -> dict | None:
     """London borough boundaries as a GeoJSON FeatureCollection (ONS names), from the loaded boundaries."""
-    from warehouse.build import ensure_duckdb_extensions
-
     try:
-        con.execute(f"set extension_directory = '{ensure_duckdb_extensions(settings)}'")
-        con.execute("load spatial")
+        con.execute("load spatial")  # from the extension directory the connection was opened with
         rows = con.execute(
             "select borough_name, ST_AsGeoJSON(geometry) from intermediate.int_london_boundaries__named "
             "where borough_name is not null").fetchall()
@@ -265,7 +262,10 @@ Promise.all(Object.entries(specs).map(function ([id, spec]) {{
 
 # --------------------------------------------------------------------------- the report
 def build_page(settings: Settings, db_path: Path) -> str:
-    with closing(duckdb.connect(str(db_path), read_only=True)) as con:
+    from warehouse.build import ensure_duckdb_extensions
+
+    config = {"extension_directory": str(ensure_duckdb_extensions(settings))}  # a path never goes into SQL text
+    with closing(duckdb.connect(str(db_path), read_only=True, config=config)) as con:
         synthetic = _synthetic_sources(con)
         page = Page()
         built = _frame(con, "select * from audit.marker")
@@ -310,7 +310,7 @@ def build_page(settings: Settings, db_path: Path) -> str:
             rates = _frame(con, "select area, searches, population, rate_per_1000, ratio_vs_white, ratio_ci_low, ratio_ci_high, suppressed "
                                 "from marts.stop_search_disproportionality where period_end = ? and ethnicity_basis = 'self_defined' "
                                 "and ethnic_group = 'Black' order by ratio_vs_white desc nulls last", [window.period_end.iloc[0]])
-        geojson = _geojson(con, settings) if not rates.empty else None
+        geojson = _geojson(con) if not rates.empty else None
         ss_synthetic = bool({"police_uk_stop_search", "census_population"} & synthetic)
         label = ""
         if not rates.empty:
