@@ -5,7 +5,9 @@ Triggered whenever a source Asset is updated. Builds a new DuckDB file from
 the validated zone, runs one `dbt build` on it (models, seeds, data tests,
 unit tests), validates every mart with Great Expectations and only then
 swaps it in as `warehouse.duckdb`, then renders the HTML report beside it
-(`report.html`). A failure quarantines the new file; the
+(`report.html`) and, when `MAPWH_PG_DSN` is set, publishes the marts to
+PostgreSQL for BI tools (a new schema swapped in in one transaction; its own
+Asset `mapwh://postgres/marts`). A failure quarantines the new file; the
 published warehouse stays as it was and readers never block. One run at a
 time, and every step holds the one-slot `duckdb_writer` pool.
 """
@@ -15,7 +17,15 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import AssetAny, dag, task
 
-from warehouse.orchestration import DEFAULT_ARGS, TIMEZONE, WAREHOUSE_ASSET, WRITER_POOL, build_step, source_assets
+from warehouse.orchestration import (
+    DEFAULT_ARGS,
+    POSTGRES_ASSET,
+    TIMEZONE,
+    WAREHOUSE_ASSET,
+    WRITER_POOL,
+    build_step,
+    source_assets,
+)
 
 
 @dag(
@@ -55,7 +65,14 @@ def warehouse_build():
         """The HTML report (MAPWH_HOME/report.html) from the warehouse just published."""
         return build_step("report", path)
 
-    report(publish(gate_marts(dbt_build(prepare()))))
+    @task(outlets=[POSTGRES_ASSET])
+    def publish_postgres(path: str) -> str:
+        """The marts into PostgreSQL for BI tools: a new schema swapped in in one transaction (skipped without MAPWH_PG_DSN)."""
+        return build_step("publish_postgres", path)
+
+    published = publish(gate_marts(dbt_build(prepare())))
+    report(published)
+    publish_postgres(published)
 
 
 warehouse_build()

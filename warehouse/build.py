@@ -61,27 +61,35 @@ class Superseded(BuildFailed):
     """A newer build has been published: this one must not replace it."""
 
 
+# DuckDB extensions the project loads, from their PyPI wheels: (module, file in the wheel, DuckDB's canonical name)
+EXTENSIONS = (
+    ("duckdb_extension_spatial", "spatial.duckdb_extension", "spatial"),
+    ("duckdb_extension_postgres", "postgres.duckdb_extension", "postgres_scanner"),  # publishing to PostgreSQL
+)
+
+
 def ensure_duckdb_extensions(settings: Settings) -> Path:
-    """Lay out the spatial extension shipped in its PyPI wheel where DuckDB looks for it.
+    """Lay out the extensions shipped in their PyPI wheels where DuckDB looks for them.
 
     DuckDB cannot download extensions here, but `INSTALL spatial` is a no-op
     and `LOAD spatial` works when the file sits at
-    `<extension_directory>/v<version>/<platform>/spatial.duckdb_extension`.
+    `<extension_directory>/v<version>/<platform>/<canonical name>.duckdb_extension`.
     """
-    import duckdb_extension_spatial
+    import importlib
 
-    shipped = next(Path(duckdb_extension_spatial.__file__).parent.glob("extensions/*/spatial.duckdb_extension"))
     con = duckdb.connect()
     try:
         platform = con.execute("pragma platform").fetchone()[0]
     finally:
         con.close()
-    target = settings.duckdb_extension_dir / f"v{duckdb.__version__}" / platform / "spatial.duckdb_extension"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        tmp = target.with_name(".spatial.tmp")
-        shutil.copyfile(shipped, tmp)
-        os.replace(tmp, target)
+    for module, filename, name in EXTENSIONS:
+        shipped = next(Path(importlib.import_module(module).__file__).parent.glob(f"extensions/*/{filename}"))
+        target = settings.duckdb_extension_dir / f"v{duckdb.__version__}" / platform / f"{name}.duckdb_extension"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            tmp = target.with_name(f".{name}.tmp")
+            shutil.copyfile(shipped, tmp)
+            os.replace(tmp, target)
     return settings.duckdb_extension_dir
 
 

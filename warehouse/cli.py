@@ -285,6 +285,40 @@ def _run_build(out, settings, dag) -> bool:
     return state == "success"
 
 
+# --------------------------------------------------------------------------- postgres
+def _postgres_line(settings) -> str:
+    """What PostgreSQL serves to BI tools (build and time), or why nothing."""
+    from warehouse import serve_pg
+
+    if not serve_pg.dsn(settings):
+        return "postgres   not configured (MAPWH_PG_DSN is empty)"
+    try:
+        served = serve_pg.served(settings)
+    except Exception as exc:  # noqa: BLE001 - status reports, it does not fail
+        return f"postgres   unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+    if not served:
+        return f"postgres   schema {serve_pg.schema_name(settings)} not published yet (`mapwh publish`)"
+    return (f"postgres   schema {serve_pg.schema_name(settings)} serves build {served['build']} "
+            f"(published {served['published_at']}, {len(served.get('tables', {}))} marts)")
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from warehouse import serve_pg
+
+    settings = get_settings()
+    if not serve_pg.dsn(settings):
+        print("mapwh publish: MAPWH_PG_DSN is empty; set it to the PostgreSQL the BI tools read", file=sys.stderr)
+        return 1
+    if not settings.warehouse_path.exists():
+        print(f"mapwh publish: nothing is published yet ({settings.warehouse_path}); run `mapwh run` first", file=sys.stderr)
+        return 1
+    published = serve_pg.publish(settings)
+    rows = sum(published["tables"].values())
+    print(f"published {len(published['tables'])} marts ({rows:,} rows) of build {published['build']} "
+          f"to PostgreSQL schema {published['schema']}")
+    return 0
+
+
 # --------------------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
     from warehouse.report import write_report
@@ -385,6 +419,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"warehouse  {settings.warehouse_path} (published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago)")
     else:
         print("warehouse  not built yet (run `mapwh run`)")
+    print(_postgres_line(settings))
 
     def verdict(batch: dict) -> str:
         gate = last_gate.get(batch["batch_id"])
@@ -490,6 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--periods", action="store_true", help="one line per table and period")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    publish = sub.add_parser("publish", help="copy the published marts into PostgreSQL for BI tools (MAPWH_PG_DSN), swapped in atomically")
+    publish.set_defaults(func=cmd_publish)
 
     report = sub.add_parser("report", help="write the HTML report from the published warehouse (self-contained, opens from disk)")
     report.add_argument("--out", help="where to write it (default: MAPWH_HOME/report.html)")

@@ -40,6 +40,7 @@ POOLS = {
 POOL_OF_SOURCE = {"police_uk_stop_search": POLICE_UK_POOL}
 
 WAREHOUSE_ASSET = Asset("mapwh://warehouse/marts")
+POSTGRES_ASSET = Asset("mapwh://postgres/marts")  # the marts as PostgreSQL serves them to BI tools
 
 _settings = get_settings()
 # Scheduled runs of a partitioned source re-read this many months up to their
@@ -162,6 +163,13 @@ def build_step(step: str, path: str | None = None) -> str:
         from warehouse import report
 
         return str(report.write_report(settings, db_path=Path(path)))
+    if step == "publish_postgres":
+        from warehouse import serve_pg
+
+        published = serve_pg.publish(settings, Path(path))
+        if published is None:
+            raise AirflowSkipException("MAPWH_PG_DSN is empty: the marts are not published to PostgreSQL")
+        return f"{published['schema']} build {published['build']}"
     try:
         if step == "publish":
             return str(build.publish(settings, Path(path)))

@@ -1,0 +1,251 @@
+"""warehouse/serve_pg.py against a real PostgreSQL server (a throwaway cluster on 127.0.0.1).
+
+A warehouse is built from a small synthetic sample (two months of stop and search, census,
+boundaries, the workforce tables), then published; BI-style clients read it: psql, psycopg 3,
+SQLAlchemy, and the catalog queries a BI tool runs on connect.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+
+import duckdb
+import pytest
+
+from devdata import sample
+from devdata.mirror import serve, source_environment
+from ingest import registry
+from ingest.core.config import get_settings
+from devdata.pgserver import Cluster, server_bindir
+from warehouse import build, pipeline, serve_pg
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    bindir = server_bindir()
+    if bindir is None:
+        message = "no PostgreSQL server binaries (bin/ensure-postgres installs Debian's postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = Cluster(bindir)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """A published DuckDB warehouse with data in most marts."""
+    root = tmp_path_factory.mktemp("sample")
+    sample.generate(root, first_month="2025-01", last_month="2025-02", archive_months=(), empty_months=())
+    home = tmp_path_factory.mktemp("home")
+    with serve(root) as server:
+        env = {k: v for k, v in source_environment(server).items()}
+        settings = get_settings({**env, "MAPWH_HOME": str(home)})
+        for name in ("census_population", "london_boundaries", "workforce", "workforce_joiners", "workforce_promotions"):
+            pipeline.load(settings, registry.get(name))
+        stops = registry.get("police_uk_stop_search")
+        for month in ("2025-01", "2025-02"):
+            for planned in pipeline.plan(settings, stops, month):
+                pipeline.load_planned(settings, stops, planned)
+    build.build_and_publish(settings)
+    return settings
+
+
+def settings_for(warehouse, cluster, **extra):
+    return get_settings({"MAPWH_HOME": str(warehouse.home), "MAPWH_PG_DSN": cluster.dsn(), **extra})
+
+
+def duckdb_counts(path) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}  # noqa: S608
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def published(warehouse, cluster):
+    settings = settings_for(warehouse, cluster)
+    return serve_pg.publish(settings)
+
+
+def test_every_mart_is_published_with_its_rows(published, warehouse, cluster):
+    import psycopg
+
+    expected = duckdb_counts(warehouse.warehouse_path)
+    assert published["tables"] == expected and len(expected) == 13
+    assert sum(expected.values()) > 1000
+    with psycopg.connect(cluster.dsn(user="mapwh_reader")) as pg:
+        for table, rows in expected.items():
+            assert pg.execute(f'select count(*) from marts."{table}"').fetchone()[0] == rows  # noqa: S608
+        assert serve_pg.served(settings_for(warehouse, cluster))["build"] == published["build"]
+
+
+def test_psql_and_sqlalchemy_read_it_as_the_reader(published, cluster):
+    psql = shutil.which("psql")
+    assert psql, "psql (postgresql-client) is installed with the server"
+    out = subprocess.run([psql, cluster.dsn(user="mapwh_reader"), "-At", "-c",
+                          "select count(*) from marts.workforce_targets where status is not null"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    assert out == str(published["tables"]["workforce_targets"])
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(cluster.dsn(user="mapwh_reader").replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from marts.fct_stop_search")).scalar() == published["tables"]["fct_stop_search"]
+    inspector = inspect(engine)
+    assert set(inspector.get_table_names(schema="marts")) == set(published["tables"])
+    assert inspector.get_table_comment("trust_gap", schema="marts")["text"]
+    engine.dispose()
+
+
+def test_types_keys_indexes_and_comments_are_what_a_bi_tool_reads(published, cluster):
+    import psycopg
+
+    with psycopg.connect(cluster.dsn(user="mapwh_reader")) as pg:
+        types = dict(pg.execute(
+            "select table_name || '.' || column_name, data_type from information_schema.columns where table_schema = 'marts'").fetchall())
+        assert types["workforce_representation.as_at"] == "date"
+        assert types["workforce_representation.headcount"] == "bigint"
+        assert types["workforce_representation.share"] == "double precision"
+        assert types["action_plan_scorecard.is_synthetic"] == "boolean"
+        missing = pg.execute("""
+            select c.relname, a.attname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+            where n.nspname = 'marts' and c.relkind = 'r' and col_description(c.oid, a.attnum) is null""").fetchall()
+        assert missing == []
+        undocumented = pg.execute("""
+            select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = 'marts' and c.relkind = 'r' and obj_description(c.oid, 'pg_class') is null""").fetchall()
+        assert undocumented == []
+        keys = dict(pg.execute("""
+            select c.relname, string_agg(a.attname, ',' order by array_position(con.conkey, a.attnum))
+            from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+            join pg_attribute a on a.attrelid = c.oid and a.attnum = any(con.conkey)
+            where con.contype = 'p' and n.nspname = 'marts' group by 1""").fetchall())  # what a BI tool reads for keys
+        assert keys["workforce_representation"] == "as_at,force,rank,worker_type,ethnic_group"
+        assert keys["action_plan_scorecard"] == "commitment_id"
+        indexes = {r[0] for r in pg.execute("select indexdef from pg_indexes where schemaname = 'marts' and tablename = 'stop_search_monthly'")}
+        # the key's index leads with month; the other usual filters get their own
+        assert any("(month, borough" in i for i in indexes) and any("(borough)" in i for i in indexes)
+        assert any("(ethnic_group)" in i for i in indexes)
+
+
+def test_the_reader_can_only_read_the_published_schema(published, cluster):
+    import psycopg
+    from psycopg import errors
+
+    with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
+        admin.execute("create schema if not exists private")
+        admin.execute("create table if not exists private.secret (x int)")
+    with psycopg.connect(cluster.dsn(user="mapwh_reader"), autocommit=True) as pg:
+        with pytest.raises(errors.InsufficientPrivilege):
+            pg.execute("select * from private.secret")
+        with pytest.raises((errors.ReadOnlySqlTransaction, errors.InsufficientPrivilege)):
+            pg.execute("delete from marts.trust_gap")
+        with pytest.raises((errors.ReadOnlySqlTransaction, errors.InsufficientPrivilege)):
+            pg.execute("create table public.mine (x int)")
+        pg.execute("set default_transaction_read_only = off")  # even outside read-only mode, no privilege to write
+        with pytest.raises(errors.InsufficientPrivilege):
+            pg.execute("insert into marts.trust_gap (period_end) values (current_date)")
+        with pytest.raises(errors.InsufficientPrivilege):
+            pg.execute("create table public.mine (x int)")
+
+
+def test_a_publish_that_fails_half_way_leaves_the_old_schema_serving(published, warehouse, cluster, monkeypatch):
+    import psycopg
+
+    settings = settings_for(warehouse, cluster)
+    before = serve_pg.served(settings)
+    original, calls = serve_pg._copy_mart, []
+
+    def failing(pg, con, schema, mart, definition):
+        calls.append(mart)
+        if len(calls) == 4:
+            raise RuntimeError("injected failure while copying " + mart)
+        return original(pg, con, schema, mart, definition)
+
+    monkeypatch.setattr(serve_pg, "_copy_mart", failing)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        serve_pg.publish(settings)
+    assert serve_pg.served(settings) == before
+    with psycopg.connect(cluster.dsn(user="mapwh_reader")) as pg:
+        assert pg.execute("select count(*) from marts.fct_stop_search").fetchone()[0] == published["tables"]["fct_stop_search"]
+    with psycopg.connect(cluster.dsn()) as pg:
+        assert pg.execute("select nspname from pg_namespace where nspname like 'marts%' order by 1").fetchall() == [("marts",)]
+
+
+def test_readers_during_a_publish_never_error_and_never_see_two_builds(published, warehouse, cluster, tmp_path):
+    import psycopg
+
+    # a second build that differs in two marts: every reader must see both from one build
+    other = tmp_path / "other.duckdb"
+    shutil.copy(warehouse.warehouse_path, other)
+    con = duckdb.connect(str(other))
+    con.execute("delete from marts.fct_stop_search where period = '2025-02'")
+    con.execute("delete from marts.workforce_representation where as_at < date '2015-03-31'")
+    con.close()
+    first = (published["tables"]["fct_stop_search"], published["tables"]["workforce_representation"])
+    second = tuple(duckdb_counts(other)[t] for t in ("fct_stop_search", "workforce_representation"))
+    assert first != second
+    seen, errors, done = set(), [], threading.Event()
+
+    def read():
+        with psycopg.connect(cluster.dsn(user="mapwh_reader"), autocommit=True) as pg:
+            while not done.is_set():
+                try:
+                    seen.add(pg.execute("select (select count(*) from marts.fct_stop_search), "
+                                        "(select count(*) from marts.workforce_representation)").fetchone())
+                except Exception as exc:  # noqa: BLE001 - any error is the finding
+                    errors.append(repr(exc))
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for r in readers:
+        r.start()
+    try:
+        settings = settings_for(warehouse, cluster)
+        serve_pg.publish(settings, other)
+        serve_pg.publish(settings)  # and back
+    finally:
+        done.set()
+        for r in readers:
+            r.join(timeout=60)
+    assert errors == []
+    assert seen <= {first, second} and first in seen
+
+
+def test_no_dsn_means_no_publishing(warehouse):
+    assert serve_pg.publish(get_settings({"MAPWH_HOME": str(warehouse.home), "MAPWH_PG_DSN": ""})) is None
+
+
+def test_mapwh_publish_and_status_name_what_postgres_serves(published, warehouse, cluster):
+    import sys
+    from pathlib import Path
+
+    mapwh = str(Path(sys.executable).parent / "mapwh")
+    env = {**os.environ, "MAPWH_HOME": str(warehouse.home), "MAPWH_PG_DSN": cluster.dsn()}
+    done = subprocess.run([mapwh, "publish"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "published 13 marts" in done.stdout and "to PostgreSQL schema marts" in done.stdout
+    status = subprocess.run([mapwh, "status"], env=env, capture_output=True, text=True, timeout=300).stdout
+    assert f"postgres   schema marts serves build {published['build']}" in status
+    unset = subprocess.run([mapwh, "publish"], env={**env, "MAPWH_PG_DSN": ""}, capture_output=True, text=True, timeout=300)
+    assert unset.returncode == 1 and "MAPWH_PG_DSN is empty" in unset.stderr
+
+
+def test_the_duckdb_file_carries_the_descriptions_too(warehouse):
+    """dbt's persist_docs: analysts reading the DuckDB file see every mart's and column's definition."""
+    con = duckdb.connect(str(warehouse.warehouse_path), read_only=True)
+    try:
+        tables = con.execute("select table_name from duckdb_tables() where schema_name = 'marts' and comment is null").fetchall()
+        columns = con.execute("select table_name, column_name from duckdb_columns() where schema_name = 'marts' and comment is null").fetchall()
+        total = con.execute("select count(*) from duckdb_columns() where schema_name = 'marts'").fetchone()[0]
+    finally:
+        con.close()
+    assert tables == [] and columns == [] and total > 150
