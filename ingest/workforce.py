@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from ingest.core import home_office
 from ingest.core.contract import Column, Table
-from ingest.core.home_office import known_labels, labelled_view, period_number, previous_forces
-from ingest.core.source import Batch, GateContext, Source
+from ingest.core.source import Batch, Source
 
 WHAT = "workforce table"
 REQUIRED = ("as_at", "force", "sex", "rank", "ethnicity", "headcount")
@@ -42,52 +41,19 @@ TABLE = Table(
 )
 
 
-def parse_rows(content: bytes, *, what: str = WHAT) -> dict[str, list[dict]]:
-    """Rows by period (as-at date)."""
-    by_period: dict[str, list[dict]] = {}
-    for row in home_office.read_table(content, what=what, required=REQUIRED):
-        line = row["_line"]
-        as_at = home_office.as_at_date(row["as_at"], what=what, line=line)
-        fte = row.get("fte")
-        by_period.setdefault(as_at, []).append(
-            {
-                "as_at": as_at,
-                "geo_code": row.get("geo_code") or None,
-                "force": row["force"],
-                "region": row.get("region") or None,
-                "sex": row["sex"],
-                "rank": row["rank"],
-                "worker_type": row.get("worker_type") or None,
-                "ethnicity": row["ethnicity"],
-                "ethnic_group_published": row.get("ethnic_group") or None,
-                "headcount": home_office.count(row["headcount"], what=what, line=line),
-                "fte": None if fte is None else home_office.number(fte, what=what, line=line, column="fte"),
-            }
-        )
-    return by_period
-
-
 def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
-    import pandas as pd
-
-    return [
-        Batch(as_at, pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object))
-        for as_at, rows in sorted(parse_rows(content).items())
-    ]
+    return home_office.parse_batches(content, TABLE, what=WHAT, required=REQUIRED, period_column="as_at",
+                                     period_of=home_office.as_at_date)
 
 
 DIMENSIONS = {"rank": "rank", "sex": "sex", "worker_type": "worker_type", "ethnicity": "ethnicity"}
 
 
 def gate_view(frame):
-    view = labelled_view(frame, DIMENSIONS, ["as_at", "force", "rank", "sex", "worker_type"])
-    view["fte_excess"] = [0.0 if f is None else float(f) - float(h) for f, h in zip(view["fte"], view["headcount"])]
-    return view
+    return home_office.gate_view(frame, DIMENSIONS, ["as_at", "force", "rank", "sex", "worker_type"])
 
 
-def gate_parameters(context: GateContext) -> dict:
-    return {**known_labels(DIMENSIONS), "previous_forces": previous_forces(context),
-            "latest_loaded_period": period_number(max((c["period"] for c in context.history), default=context.period))}
+gate_parameters = home_office.gate_parameters_for(DIMENSIONS)
 
 
 SOURCE = Source(

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from ingest.core import home_office
 from ingest.core.contract import Column, Table
-from ingest.core.source import Batch, GateContext, Source
-from ingest.core.home_office import known_labels, labelled_view, period_number, previous_forces
+from ingest.core.source import Batch, Source
 
 WHAT = "workforce joiners table"
 REQUIRED = ("financial_year", "force", "sex", "joiner_type", "ethnicity", "headcount")
@@ -40,45 +39,18 @@ TABLE = Table(
 
 
 def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
-    import pandas as pd
-
-    by_year: dict[str, list[dict]] = {}
-    for row in home_office.read_table(content, what=WHAT, required=REQUIRED):
-        line = row["_line"]
-        year = home_office.financial_year(row["financial_year"], what=WHAT, line=line)
-        fte = row.get("fte")
-        by_year.setdefault(year, []).append(
-            {
-                "financial_year": year,
-                "geo_code": row.get("geo_code") or None,
-                "force": row["force"],
-                "region": row.get("region") or None,
-                "sex": row["sex"],
-                "rank": row.get("rank") or None,
-                "worker_type": row.get("worker_type") or None,
-                "joiner_type": row["joiner_type"],
-                "ethnicity": row["ethnicity"],
-                "ethnic_group_published": row.get("ethnic_group") or None,
-                "headcount": home_office.count(row["headcount"], what=WHAT, line=line),
-                "fte": None if fte is None else home_office.number(fte, what=WHAT, line=line, column="fte"),
-            }
-        )
-    return [Batch(year, pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object))
-            for year, rows in sorted(by_year.items())]
+    return home_office.parse_batches(content, TABLE, what=WHAT, required=REQUIRED, period_column="financial_year",
+                                     period_of=home_office.financial_year)
 
 
 DIMENSIONS = {"sex": "sex", "rank": "rank", "worker_type": "worker_type", "joiner_type": "joiner_type", "ethnicity": "ethnicity"}
 
 
 def gate_view(frame):
-    view = labelled_view(frame, DIMENSIONS, ["financial_year", "force", "sex", "rank", "worker_type", "joiner_type"])
-    view["fte_excess"] = [0.0 if f is None else float(f) - float(h) for f, h in zip(view["fte"], view["headcount"])]
-    return view
+    return home_office.gate_view(frame, DIMENSIONS, ["financial_year", "force", "sex", "rank", "worker_type", "joiner_type"])
 
 
-def gate_parameters(context: GateContext) -> dict:
-    return {**known_labels(DIMENSIONS), "previous_forces": previous_forces(context),
-            "latest_loaded_period": period_number(max((c["period"] for c in context.history), default=context.period))}
+gate_parameters = home_office.gate_parameters_for(DIMENSIONS)
 
 
 SOURCE = Source(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from ingest.core import home_office
 from ingest.core.contract import Column, Table
-from ingest.core.source import Batch, GateContext, Source
-from ingest.core.home_office import known_labels, labelled_view, period_number, previous_forces
+from ingest.core.source import Batch, Source
 
 WHAT = "workforce promotions table"
 REQUIRED = ("financial_year", "force", "sex", "rank_promoted_to", "ethnicity", "headcount")
@@ -36,40 +35,18 @@ TABLE = Table(
 
 
 def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
-    import pandas as pd
-
-    by_year: dict[str, list[dict]] = {}
-    for row in home_office.read_table(content, what=WHAT, required=REQUIRED):
-        line = row["_line"]
-        year = home_office.financial_year(row["financial_year"], what=WHAT, line=line)
-        by_year.setdefault(year, []).append(
-            {
-                "financial_year": year,
-                "geo_code": row.get("geo_code") or None,
-                "force": row["force"],
-                "region": row.get("region") or None,
-                "sex": row["sex"],
-                "rank_promoted_to": row["rank_promoted_to"],
-                "worker_type": row.get("worker_type") or None,
-                "ethnicity": row["ethnicity"],
-                "ethnic_group_published": row.get("ethnic_group") or None,
-                "headcount": home_office.count(row["headcount"], what=WHAT, line=line),
-            }
-        )
-    return [Batch(year, pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object))
-            for year, rows in sorted(by_year.items())]
+    return home_office.parse_batches(content, TABLE, what=WHAT, required=REQUIRED, period_column="financial_year",
+                                     period_of=home_office.financial_year)
 
 
 DIMENSIONS = {"sex": "sex", "rank_promoted_to": "rank", "worker_type": "worker_type", "ethnicity": "ethnicity"}
 
 
 def gate_view(frame):
-    return labelled_view(frame, DIMENSIONS, ["financial_year", "force", "sex", "rank_promoted_to", "worker_type"])
+    return home_office.gate_view(frame, DIMENSIONS, ["financial_year", "force", "sex", "rank_promoted_to", "worker_type"])
 
 
-def gate_parameters(context: GateContext) -> dict:
-    return {**known_labels(DIMENSIONS), "previous_forces": previous_forces(context),
-            "latest_loaded_period": period_number(max((c["period"] for c in context.history), default=context.period))}
+gate_parameters = home_office.gate_parameters_for(DIMENSIONS)
 
 
 SOURCE = Source(

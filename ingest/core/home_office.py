@@ -23,7 +23,8 @@ import re
 from ingest.core import reference
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
-from ingest.core.source import GateContext
+from ingest.core.contract import Table
+from ingest.core.source import Batch, GateContext
 
 # normalised header text → canonical column
 ALIASES = {
@@ -122,7 +123,56 @@ def financial_year(cell: str, *, what: str, line: str) -> str:
     return f"{match.group(1)}-{match.group(2)[-2:]}"
 
 
+def parse_batches(content: bytes, table: Table, *, what: str, required: tuple[str, ...], period_column: str,
+                  period_of) -> list[Batch]:
+    """One batch per period of a workforce table: each of `table`'s own columns from its canonical column.
+
+    The period column is `period_of(cell)` (`as_at_date` or `financial_year`),
+    `headcount` a whole count, `fte` a number (null when the table has none),
+    `ethnic_group_published` the release's own `Ethnic group`; the other
+    columns are the cells as published (a blank optional one is null).
+    """
+    import pandas as pd
+
+    columns = table.parsed_column_names
+    by_period: dict[str, list[dict]] = {}
+    for row in read_table(content, what=what, required=required):
+        line = row["_line"]
+        period = period_of(row[period_column], what=what, line=line)
+        record = {}
+        for column in columns:
+            if column == period_column:
+                record[column] = period
+            elif column == "headcount":
+                record[column] = count(row["headcount"], what=what, line=line)
+            elif column == "fte":
+                record[column] = None if row.get("fte") is None else number(row["fte"], what=what, line=line, column="fte")
+            elif column == "ethnic_group_published":
+                record[column] = row.get("ethnic_group") or None
+            else:
+                record[column] = row[column] if column in required else (row.get(column) or None)
+        by_period.setdefault(period, []).append(record)
+    return [Batch(period, pd.DataFrame(rows, columns=columns, dtype=object)) for period, rows in sorted(by_period.items())]
+
+
 # --------------------------------------------------------------------------- what the workforce gates need
+def gate_view(frame, dimensions: dict[str, str], key_columns: list[str]):
+    """`labelled_view`, plus `fte_excess` (FTE minus headcount) where the table has an FTE column."""
+    view = labelled_view(frame, dimensions, key_columns)
+    if "fte" in view.columns:
+        view["fte_excess"] = [0.0 if f is None else float(f) - float(h) for f, h in zip(view["fte"], view["headcount"])]
+    return view
+
+
+def gate_parameters_for(dimensions: dict[str, str]):
+    """The parameters every workforce suite takes: known labels, the previous period's forces, the latest period."""
+    def gate_parameters(context: GateContext) -> dict:
+        latest = max((c["period"] for c in context.history), default=context.period)
+        return {**known_labels(dimensions), "previous_forces": previous_forces(context),
+                "latest_loaded_period": period_number(latest)}
+    return gate_parameters
+
+
 def labelled_view(frame, dimensions: dict[str, str], key_columns: list[str]):
     """Lower-cased label columns for the known-label gates, and `total_matches`.
 
