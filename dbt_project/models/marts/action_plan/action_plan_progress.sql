@@ -5,17 +5,9 @@
 -- changed, and the date of the first paper that marks it complete.
 with
 
-papers as (
+history as (
 
-    -- an undated paper is placed at the latest date its contents allow (seed map_papers)
-    select * exclude (paper_date), dated_no_later_than as paper_date, paper_date is null as is_date_estimated
-    from {{ ref('map_papers') }}
-
-),
-
-statuses as (
-
-    select * from {{ ref('map_action_statuses') }}
+    select * from {{ ref('int_action_plan__status_history') }}
 
 ),
 
@@ -33,9 +25,8 @@ status_order as (
 
 reporting_papers as (
 
-    select distinct papers.paper_id, papers.paper_date, papers.is_date_estimated
-    from papers
-    inner join statuses using (paper_id)
+    select distinct paper_id, paper_date, is_date_estimated
+    from history
 
 ),
 
@@ -48,7 +39,7 @@ paper_counts as (
         reporting_papers.is_date_estimated,
         status_order.status,
         status_order.status_order,
-        count(statuses.action_number) as actions,
+        count(history.action_number) as actions,
         cast(null as integer) as action_number,
         cast(null as varchar) as short_title,
         cast(null as varchar) as previous_status,
@@ -56,26 +47,10 @@ paper_counts as (
         cast(null as date) as first_complete_date
     from reporting_papers
     cross join status_order
-    left join statuses
-        on statuses.paper_id = reporting_papers.paper_id
-        and statuses.status = status_order.status
+    left join history
+        on history.paper_id = reporting_papers.paper_id
+        and history.status = status_order.status
     group by all
-
-),
-
-history as (
-
-    select
-        statuses.action_number,
-        statuses.paper_id,
-        papers.paper_date,
-        papers.is_date_estimated,
-        statuses.status,
-        lag(statuses.status) over (partition by statuses.action_number order by papers.paper_date) as previous_status,
-        min(case when statuses.status = 'complete' then papers.paper_date end)
-            over (partition by statuses.action_number) as first_complete_date
-    from statuses
-    inner join papers using (paper_id)
 
 ),
 

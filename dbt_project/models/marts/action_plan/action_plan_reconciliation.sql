@@ -73,12 +73,7 @@ headline as (
 
 history as (
 
-    select statuses.action_number, statuses.paper_id, papers.paper_date, papers.is_date_estimated, statuses.status,
-           max(case when statuses.status = 'complete' then papers.paper_date end)
-               over (partition by statuses.action_number order by papers.paper_date
-                     rows between unbounded preceding and 1 preceding) as complete_before
-    from statuses
-    inner join papers using (paper_id)
+    select * from {{ ref('int_action_plan__status_history') }}
 
 ),
 

@@ -98,7 +98,7 @@ final as (
         worker_type,
         ethnic_group,
         cast(headcount as bigint) as headcount,
-        cast(fte as double) as fte,
+        cast(round(fte, 2) as double) as fte,  -- FTE is published to 2 decimals: a stable sum whatever the order
         case
             when ethnic_group <> 'Not stated' and stated > 0 then headcount / stated
         end as share,

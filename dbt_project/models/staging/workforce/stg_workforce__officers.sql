@@ -59,14 +59,10 @@ final as (
         renamed.period,
         renamed.batch_id
     from renamed
-    left join labels as sex
-        on sex.dimension = 'sex' and sex.label_key = lower(trim(renamed.sex_published))
-    left join labels as rank_label
-        on rank_label.dimension = 'rank' and rank_label.label_key = lower(trim(renamed.rank_published))
-    left join labels as worker
-        on worker.dimension = 'worker_type' and worker.label_key = lower(trim(renamed.worker_type_published))
-    left join labels as ethnicity
-        on ethnicity.dimension = 'ethnicity' and ethnicity.label_key = lower(trim(renamed.ethnicity_published))
+    {{ join_workforce_label('sex', 'sex', 'renamed.sex_published') }}
+    {{ join_workforce_label('rank_label', 'rank', 'renamed.rank_published') }}
+    {{ join_workforce_label('worker', 'worker_type', 'renamed.worker_type_published') }}
+    {{ join_workforce_label('ethnicity', 'ethnicity', 'renamed.ethnicity_published') }}
 
 )
 
