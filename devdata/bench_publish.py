@@ -23,34 +23,21 @@ import duckdb
 from devdata.pgserver import Cluster, server_bindir
 
 
-def _extension_dir(tmp: Path) -> Path:
-    import duckdb_extension_postgres
-
-    shipped = next(Path(duckdb_extension_postgres.__file__).parent.glob("extensions/*/postgres.duckdb_extension"))
-    with closing(duckdb.connect()) as con:
-        platform = con.execute("pragma platform").fetchone()[0]
-    target = tmp / f"v{duckdb.__version__}" / platform / "postgres_scanner.duckdb_extension"  # its canonical name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(shipped.read_bytes())
-    return tmp
-
-
-def via_extension(db: Path, libpq: str, ext_dir: Path, schema: str) -> int:
+def via_extension(settings, db: Path, dsn: str, schema: str) -> int:
+    """Rows only, through the connection serve_pg uses (DuckDB with the file and PostgreSQL attached)."""
     import psycopg
 
-    with psycopg.connect(libpq, autocommit=True) as pg:
+    from warehouse.serve_pg import _duckdb_with_postgres
+
+    with psycopg.connect(dsn, autocommit=True) as pg:
         pg.execute(f'drop schema if exists "{schema}" cascade')
         pg.execute(f'create schema "{schema}"')
     rows = 0
-    with closing(duckdb.connect(config={"extension_directory": str(ext_dir)})) as con:
-        con.execute("load postgres")
-        con.execute("attach '" + str(db).replace("'", "''") + "' as wh (read_only)")
-        con.execute("use wh")
-        con.execute("attach '" + libpq.replace("'", "''") + "' as pg (type postgres)")  # ATTACH takes no parameters
-        for (table,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts' "
-                                    "and table_catalog = current_database()").fetchall():
-            con.execute(f'create table pg."{schema}"."{table}" as select * from marts."{table}"')  # noqa: S608 - catalog names
-            rows += con.execute(f'select count(*) from marts."{table}"').fetchone()[0]  # noqa: S608
+    with closing(_duckdb_with_postgres(settings, db, dsn)) as con:
+        for (table,) in con.execute("select table_name from information_schema.tables where table_catalog = 'wh' "
+                                    "and table_schema = 'marts'").fetchall():
+            con.execute(f'create table pg."{schema}"."{table}" as select * from wh.marts."{table}"')  # noqa: S608 - catalog names
+            rows += con.execute(f'select count(*) from wh.marts."{table}"').fetchone()[0]  # noqa: S608
     return rows
 
 
@@ -91,14 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     cluster = Cluster(bindir)
     cluster.start()
     try:
-        libpq = f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres"
-        ext_dir = _extension_dir(cluster.root / "ext")
         settings = get_settings({"MAPWH_HOME": str(db.parent), "MAPWH_PG_DSN": cluster.dsn()})
         times: dict[str, list[float]] = {"psycopg": [], "extension": [], "publish": []}
         rows = 0
         for _ in range(args.repeat):
             for name, run in (("psycopg", lambda: via_psycopg(db, cluster.dsn(), "bench_psycopg")),
-                              ("extension", lambda: via_extension(db, libpq, ext_dir, "bench_ext")),
+                              ("extension", lambda: via_extension(settings, db, cluster.dsn(), "bench_ext")),
                               ("publish", lambda: sum(serve_pg.publish(settings, db)["tables"].values()))):
                 started = time.perf_counter()
                 rows = run()
