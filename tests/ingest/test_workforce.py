@@ -25,15 +25,10 @@ MINORITY = {"Asian", "Black", "Mixed", "Other"}
 
 
 @pytest.fixture(scope="module")
-def real(shared_data_module):
-    return (shared_data_module / REAL).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def shared_data_module():
+def real():
     from tests.conftest import require_shared_data
 
-    return require_shared_data()
+    return (require_shared_data() / REAL).read_bytes()
 
 
 def real_rows(content: bytes) -> list[dict]:

@@ -29,11 +29,14 @@ def table(content: bytes, keep=lambda row: True, change=lambda row: row) -> byte
 
 
 def home(tmp_path, name="var", **files):
+    """A MAPWH_HOME whose source variables name files holding the given contents (one, or a list of them)."""
     env = {"MAPWH_HOME": str(tmp_path / name)}
-    for variable, content in files.items():
-        path = tmp_path / f"{name}-{variable}.csv"
-        path.write_bytes(content)
-        env[variable] = str(path)
+    for variable, contents in files.items():
+        paths = []
+        for i, content in enumerate(contents if isinstance(contents, list) else [contents]):
+            paths.append(tmp_path / f"{name}-{variable}-{i}.csv")
+            paths[-1].write_bytes(content)
+        env[variable] = ",".join(str(p) for p in paths)
     return get_settings(env)
 
 
@@ -122,11 +125,7 @@ def marts(settings) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def real_marts(real, tmp_path_factory):
-    return _loaded(real, tmp_path_factory.mktemp("real"))
-
-
-def _loaded(content, tmp_path, **extra):
-    settings = home(tmp_path, WORKFORCE_URL=content, **extra)
+    settings = home(tmp_path_factory.mktemp("real"), WORKFORCE_URL=real)
     pipeline.load(settings, SOURCE)
     return marts(settings)
 
@@ -153,9 +152,7 @@ def test_a_later_release_and_a_partial_table_give_the_same_numbers_and_no_false_
     release = later_release(table(real, lambda r: r[0] != "2006"), sex=True, trailing=True, other=True, zeros=True,
                             worker_case=True, extra_sexes=True)
     chief_officers_2006 = table(real, lambda r: r[0] == "2006" and r[5] == "Chief Officer")
-    settings = home(tmp_path, WORKFORCE_URL=release)
-    (tmp_path / "chief.csv").write_bytes(chief_officers_2006)
-    settings = get_settings({"MAPWH_HOME": str(settings.home), "WORKFORCE_URL": f"{tmp_path / 'var-WORKFORCE_URL.csv'},{tmp_path / 'chief.csv'}"})
+    settings = home(tmp_path, WORKFORCE_URL=[release, chief_officers_2006])
     pipeline.load(settings, SOURCE)
     rows = marts(settings)["representation"]
     before_2006 = [r for r in real_marts["representation"] if r[0] != "2006-03-31"]
