@@ -35,6 +35,7 @@ bench: install
 
 docs: install
 	$(BIN)/python -m warehouse.docs
+	$(BIN)/python -m warehouse.docs --site
 
 clean:
 	rm -rf var .pytest_cache

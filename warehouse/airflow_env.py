@@ -52,14 +52,43 @@ def _airflow(*args: str) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
 
 
-def ensure_metadata_db(settings: Settings) -> None:
-    """`airflow db migrate` and the pools, once per AIRFLOW_HOME (and after an Airflow upgrade)."""
-    import airflow
+def metadata_db_is_migrated(conn: str) -> bool:
+    """Whether the metadata database behind `conn` exists and holds Airflow's schema (its alembic
+    version and the pool table); a new or emptied database does not."""
+    import sqlalchemy
 
-    marker = settings.airflow_home / f".migrated-{airflow.__version__}"
-    if marker.exists():
+    engine = sqlalchemy.create_engine(conn)
+    try:
+        with engine.connect() as con:
+            tables = set(sqlalchemy.inspect(con).get_table_names())
+            return {"alembic_version", "slot_pool"} <= tables and con.execute(
+                sqlalchemy.text("select count(*) from alembic_version")).scalar() > 0
+    except sqlalchemy.exc.SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def ensure_metadata_db(settings: Settings) -> None:
+    """`airflow db migrate` and the pools, once per metadata database and Airflow version.
+
+    The marker under AIRFLOW_HOME names the Airflow version and the database it
+    was written for, and is trusted only while that database still holds
+    Airflow's schema: in the compose deployment MAPWH_HOME (and the marker) is
+    one volume and the metadata database another, and a new metadata database
+    behind an old MAPWH_HOME must be migrated, not skipped.
+    """
+    import hashlib
+
+    import airflow
+    from airflow.configuration import conf
+
+    conn = conf.get("database", "sql_alchemy_conn")
+    digest = hashlib.sha256(conn.encode()).hexdigest()[:12]
+    marker = settings.airflow_home / f".migrated-{airflow.__version__}-{digest}"
+    if marker.exists() and metadata_db_is_migrated(conn):
         return
-    log.info("migrating the Airflow metadata database in %s (first run only)", settings.airflow_home)
+    log.info("migrating the Airflow metadata database for %s", settings.airflow_home)
     _airflow("db", "migrate")
     ensure_pools(settings)
     marker.touch()

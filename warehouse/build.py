@@ -155,6 +155,9 @@ def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
         con.execute("set TimeZone = 'UTC'")
         con.execute("create schema raw")
         con.execute("create schema audit")
+        # which build this file is: `mapwh status`, the report and the PostgreSQL publication name it
+        con.execute("create table audit.build as select ? as build, ? as sequence, now() as prepared_at",
+                    [path.stem, build_sequence(path)])
         tables = [source.table for source in registry.sources().values()]
         for table in tables:
             con.execute(table.create_sql("raw"))
@@ -198,17 +201,14 @@ def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
     return counts
 
 
-def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) -> Path:
-    """One `dbt build` on the new file, in a child process; returns its log file.
+def dbt_command(settings: Settings, db_path: Path, subcommand: tuple[str, ...], target_dir: Path,
+                *, args: tuple[str, ...] = ()) -> tuple[list[str], dict[str, str]]:
+    """The venv's dbt with `subcommand` on `db_path`, and the child environment that names the file.
 
     The child gets the file and the extension directory through its own
     environment (profiles.yml reads them), so this process's environment and
     dbt-duckdb's in-process state are never touched.
     """
-    ensure_not_superseded(settings, db_path)
-    dbt_dir = settings.home / "dbt"
-    settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    log_file = settings.logs_dir / f"dbt-{db_path.stem}.log"
     env = {
         **settings.environ,
         "MAPWH_DBT_DB_PATH": str(db_path),
@@ -218,14 +218,24 @@ def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) ->
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     command = [
-        str(Path(sys.executable).parent / "dbt"), "build",
+        str(Path(sys.executable).parent / "dbt"), *subcommand,
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(dbt_dir / "target"),
-        "--log-path", str(dbt_dir / "logs"),
+        "--target-path", str(target_dir / "target"),
+        "--log-path", str(target_dir / "logs"),
         "--no-use-colors",
         *args,
     ]
+    return command, env
+
+
+def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) -> Path:
+    """One `dbt build` on the new file, in a child process; returns its log file."""
+    ensure_not_superseded(settings, db_path)
+    dbt_dir = settings.home / "dbt"
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    log_file = settings.logs_dir / f"dbt-{db_path.stem}.log"
+    command, env = dbt_command(settings, db_path, ("build",), dbt_dir, args=args)
     (dbt_dir / "target" / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
     with log_file.open("w") as out:
         proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)  # noqa: S603 - the venv's dbt, no shell

@@ -373,22 +373,27 @@ def _age(delta) -> str:
     return f"{seconds // 86400} days"
 
 
-def _latest_pas_quarters(settings) -> list[tuple]:
-    """Latest quarter end per PAS source in the published warehouse (none when not built)."""
+def _published_query(settings, query: str) -> list[tuple]:
+    """Rows of `query` on the published warehouse, opened read-only (none when not built or not answerable)."""
     if not settings.warehouse_path.exists():
         return []
     import duckdb
 
     try:
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True, config={"autoload_known_extensions": False})
     except duckdb.Error:
         return []
     try:
-        return con.execute("select source, max(period_end) from marts.trust_confidence group by 1 order by 1").fetchall()
+        return con.execute(query).fetchall()
     except duckdb.Error:
         return []
     finally:
         con.close()
+
+
+def _latest_pas_quarters(settings) -> list[tuple]:
+    """Latest quarter end per PAS source in the published warehouse (none when not built)."""
+    return _published_query(settings, "select source, max(period_end) from marts.trust_confidence group by 1 order by 1")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -405,8 +410,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     from warehouse.reconcile import reconcile
 
+    build_rows = _published_query(settings, "select build from audit.build")
+    build = build_rows[0][0] if build_rows else None
     if args.json:
-        print(json.dumps({"warehouse": str(settings.warehouse_path),
+        print(json.dumps({"warehouse": str(settings.warehouse_path), "build": build,
                           "published_at": published.isoformat(timespec="seconds") if published else None,
                           "loaded": current, "gates": gate_rows,
                           "revisions": read_jsonl(settings.audit_dir / "revisions.jsonl"),
@@ -416,7 +423,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     print(f"MAPWH_HOME {settings.home}")
     if published:
-        print(f"warehouse  {settings.warehouse_path} (published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago)")
+        print(f"warehouse  {settings.warehouse_path} serves build {build or 'unknown'} "
+              f"(published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago)")
     else:
         print("warehouse  not built yet (run `mapwh run`)")
     print(_postgres_line(settings))

@@ -15,6 +15,14 @@ source>__sources.yml`) are generated the same way from the raw contract: the
 `Table` each source module of `ingest/` declares (and the audit table of
 `warehouse.validated`), so the columns dbt documents are the columns the
 pipeline writes.
+
+`python -m warehouse.docs --site` (the second half of `make docs`) builds the
+dbt docs site: `dbt docs generate --static` on a *copy* of the published
+warehouse in a temporary directory, never on the published file (dbt-duckdb
+opens its database read-write, which would lock every reader out). The site is
+one self-contained HTML file, `MAPWH_HOME/docs/dbt/index.html`, that needs no
+server and no network; with nothing published yet its catalog is empty (the
+models and their descriptions are still there, without column types).
 """
 
 from __future__ import annotations
@@ -22,14 +30,19 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ingest import registry
+from ingest.core.config import Settings, get_settings
 from ingest.core.contract import LINEAGE, Table
+from ingest.core.raw_zone import atomic_write
 from warehouse.validated import LOADED_BATCHES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -206,6 +219,39 @@ def generated_files() -> dict[Path, str]:
     return files
 
 
+class SiteFailed(RuntimeError):
+    """dbt could not generate the docs site."""
+
+
+def site_path(settings: Settings) -> Path:
+    return settings.home / "docs" / "dbt" / "index.html"
+
+
+def build_site(settings: Settings, out: Path | None = None) -> Path:
+    """The dbt docs site as one static HTML file, generated from a copy of the published warehouse."""
+    from warehouse.build import DBT_PROJECT_DIR, dbt_command
+
+    out = out or site_path(settings)
+    with tempfile.TemporaryDirectory(prefix="mapwh-docs-") as tmp:
+        work = Path(tmp)
+        copy = work / "warehouse.duckdb"
+        extra: tuple[str, ...] = ()
+        try:
+            # an open file keeps its bytes if a publish renames a new build over the path meanwhile
+            with settings.warehouse_path.open("rb") as published, copy.open("wb") as target:
+                shutil.copyfileobj(published, target, 16 << 20)
+        except FileNotFoundError:
+            copy.unlink(missing_ok=True)
+            extra = ("--empty-catalog",)
+        command, env = dbt_command(settings, copy, ("docs", "generate", "--static"), work, args=extra)
+        proc = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)  # noqa: S603 - the venv's dbt, no shell
+        page = work / "target" / "static_index.html"
+        if proc.returncode != 0 or not page.exists():
+            raise SiteFailed("dbt docs generate failed:\n" + "\n".join((proc.stdout + proc.stderr).splitlines()[-15:]))
+        atomic_write(out, page.read_bytes())
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m warehouse.docs",
@@ -215,7 +261,21 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true",
         help="change nothing; exit 1 with a diff if a generated file is out of date",
     )
+    parser.add_argument(
+        "--site", action="store_true",
+        help="build the dbt docs site (one static HTML file) from a copy of the published warehouse",
+    )
     args = parser.parse_args(argv)
+    if args.site:
+        settings = get_settings()
+        try:
+            out = build_site(settings)
+        except SiteFailed as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        source = settings.warehouse_path if settings.warehouse_path.exists() else "nothing published yet: empty catalog"
+        print(f"dbt docs site: {out} (from a copy of {source}; open it in a browser, it needs no network)")
+        return 0
 
     stale = 0
     for path, expected in generated_files().items():

@@ -50,9 +50,8 @@ def _synthetic_sources(con) -> set[str]:
 def _geojson(con) -> dict | None:
     """London borough boundaries as a GeoJSON FeatureCollection (ONS names), from the loaded boundaries."""
     try:
-        con.execute("load spatial")  # from the extension directory the connection was opened with
         rows = con.execute(
-            "select borough_name, ST_AsGeoJSON(geometry) from intermediate.int_london_boundaries__named "
+            "select borough_name, geometry_geojson from intermediate.int_london_boundaries__named "
             "where borough_name is not null").fetchall()
     except duckdb.Error:
         return None
@@ -262,13 +261,11 @@ Promise.all(Object.entries(specs).map(function ([id, spec]) {{
 
 # --------------------------------------------------------------------------- the report
 def build_page(settings: Settings, db_path: Path) -> str:
-    from warehouse.build import ensure_duckdb_extensions
-
-    config = {"extension_directory": str(ensure_duckdb_extensions(settings))}  # a path never goes into SQL text
-    with closing(duckdb.connect(str(db_path), read_only=True, config=config)) as con:
+    # read-only, and no extension: nothing a reader can see needs one (decision 0023)
+    with closing(duckdb.connect(str(db_path), read_only=True, config={"autoload_known_extensions": False})) as con:
         synthetic = _synthetic_sources(con)
         page = Page()
-        built = _frame(con, "select * from audit.marker")
+        built = _frame(con, "select * from audit.build")
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
         scorecard = _frame(con, "select commitment, latest_value, ci_low, ci_high, latest_date, target_value, deadline, status, stale, "

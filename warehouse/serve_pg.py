@@ -166,7 +166,7 @@ def publish(settings: Settings, db_path: Path | None = None) -> dict | None:
 
 def _build_id(con: duckdb.DuckDBPyConnection) -> str:
     try:
-        return str(con.execute("select build from wh.audit.marker").fetchone()[0])
+        return str(con.execute("select build from wh.audit.build").fetchone()[0])
     except duckdb.Error:
         return "unknown"
 

@@ -25,7 +25,7 @@ def a_build(settings, source, marker: str | None = None):
     path.write_bytes(source.read_bytes())
     if marker:
         con = duckdb.connect(str(path))
-        con.execute(f"create or replace table audit.marker as select '{marker}' as build")
+        con.execute(f"create or replace table audit.build as select '{marker}' as build")
         con.close()
     return path
 
@@ -33,7 +33,7 @@ def a_build(settings, source, marker: str | None = None):
 def served_marker(settings):
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        return con.execute("select build from audit.marker").fetchone()[0]
+        return con.execute("select build from audit.build").fetchone()[0]
     finally:
         con.close()
 
@@ -122,7 +122,7 @@ def test_publish_is_an_atomic_swap_readers_keep_their_snapshot(empty_build, tmp_
     reader = duckdb.connect(str(settings.warehouse_path), read_only=True)  # an analyst's open session
     build.publish(settings, second)  # not blocked by the reader
     try:
-        assert reader.execute("select build from audit.marker").fetchone() == ("first",)
+        assert reader.execute("select build from audit.build").fetchone() == ("first",)
     finally:
         reader.close()
     assert served_marker(settings) == "second"

@@ -32,7 +32,7 @@ named as (
         boundaries.name as boundary_name,
         borough_spellings.borough_code,
         borough_spellings.borough_name,
-        boundaries.geometry
+        boundaries.geometry_geojson
     from boundaries
     left join borough_spellings
         on boundaries.name = borough_spellings.spelling

@@ -8,7 +8,11 @@ stop_searches as (
 
 boundaries as (
 
-    select * from {{ ref('int_london_boundaries__named') }}
+    select
+        borough_code,
+        borough_name,
+        ST_GeomFromGeoJSON(geometry_geojson) as geometry
+    from {{ ref('int_london_boundaries__named') }}
     where borough_code is not null
 
 ),

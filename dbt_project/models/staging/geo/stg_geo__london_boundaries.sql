@@ -11,7 +11,7 @@ final as (
     select
         feature_index,
         trim(name) as name,
-        ST_GeomFromGeoJSON(geometry_geojson) as geometry,
+        geometry_geojson,
         period,
         batch_id
     from source

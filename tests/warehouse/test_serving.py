@@ -1,8 +1,10 @@
-"""warehouse/serve_pg.py against a real PostgreSQL server (a throwaway cluster on 127.0.0.1).
+"""Serving: the published DuckDB file to analysts, and warehouse/serve_pg.py to BI tools over a real
+PostgreSQL server (a throwaway cluster on 127.0.0.1).
 
 A warehouse is built from a small synthetic sample (two months of stop and search, census,
 boundaries, the workforce tables), then published; BI-style clients read it: psql, psycopg 3,
-SQLAlchemy, and the catalog queries a BI tool runs on connect.
+SQLAlchemy, and the catalog queries a BI tool runs on connect. Analysts' DuckDB readers hold the
+file open across a real rebuild and publish; the dbt docs site is built from a copy.
 """
 
 from __future__ import annotations
@@ -234,7 +236,12 @@ def test_mapwh_publish_and_status_name_what_postgres_serves(published, warehouse
     assert done.returncode == 0, done.stderr[-2000:]
     assert "published 13 marts" in done.stdout and "to PostgreSQL schema marts" in done.stdout
     status = subprocess.run([mapwh, "status"], env=env, capture_output=True, text=True, timeout=300).stdout
-    assert f"postgres   schema marts serves build {published['build']}" in status
+    con = duckdb.connect(str(warehouse.warehouse_path), read_only=True)
+    served = con.execute("select build from audit.build").fetchone()[0]
+    con.close()
+    assert served.startswith("warehouse-") and published["build"] == served  # the build file's own name, in both places
+    assert f"serves build {served} (published" in status  # the DuckDB file's line
+    assert f"postgres   schema marts serves build {served}" in status
     unset = subprocess.run([mapwh, "publish"], env={**env, "MAPWH_PG_DSN": ""}, capture_output=True, text=True, timeout=300)
     assert unset.returncode == 1 and "MAPWH_PG_DSN is empty" in unset.stderr
 
@@ -249,3 +256,86 @@ def test_the_duckdb_file_carries_the_descriptions_too(warehouse):
     finally:
         con.close()
     assert tables == [] and columns == [] and total > 150
+
+
+READER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True, config={"autoload_known_extensions": False})
+tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
+views = [(s, v) for s, v in con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()]
+first = con.execute("select build from audit.build").fetchone()[0]
+print("ready", first, flush=True)
+queries = 0
+while not sys.stdin.closed:
+    for t in tables:
+        con.execute(f'select count(*) from marts."{t}"').fetchall()
+    for s, v in views:  # every view a BI tool would sync, with no extension loaded
+        con.execute(f'select * from "{s}"."{v}" limit 1').fetchall()
+    assert con.execute("select build from audit.build").fetchone()[0] == first, "saw another build"
+    queries += 1
+    if sys.stdin.readline().strip() == "stop":
+        break
+print("done", queries, con.execute("select build from audit.build").fetchone()[0], flush=True)
+"""
+
+
+def test_a_reader_holding_the_file_through_a_build_and_publish_is_never_blocked(warehouse, tmp_path):
+    """An analyst's process holds the published file open (read-only, no extension) while a real
+    build runs and is published: every query it runs succeeds, it keeps seeing one whole build, and
+    a new connection afterwards sees the new one."""
+    import sys
+
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse.warehouse_path)],  # noqa: S603 - this interpreter
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = reader.stdout.readline().split()
+        assert ready[0] == "ready", reader.stderr.read()
+        before = ready[1]
+        done = threading.Event()
+
+        def keep_reading():
+            while not done.is_set():
+                reader.stdin.write("again\n")
+                reader.stdin.flush()
+                done.wait(0.05)
+
+        poker = threading.Thread(target=keep_reading)
+        poker.start()
+        try:
+            build.build_and_publish(warehouse)  # prepare, dbt, gates, rename: never waits for the reader
+        finally:
+            done.set()
+            poker.join()
+        out, err = reader.communicate("stop\n", timeout=120)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    assert reader.returncode == 0, err
+    _, queries, seen = out.split()
+    assert seen == before and int(queries) > 1
+    con = duckdb.connect(str(warehouse.warehouse_path), read_only=True)
+    try:
+        assert con.execute("select build from audit.build").fetchone()[0] != before  # a reconnect sees the new build
+    finally:
+        con.close()
+
+
+def test_docs_site_is_built_from_a_copy_never_the_published_file(warehouse, tmp_path):
+    """`make docs --site`: dbt docs generate opens its database read-write; on the published file it would
+    fail against (and lock out) the reader held open here. It runs on a copy, and the published file is untouched."""
+    from warehouse import docs
+
+    published = warehouse.warehouse_path
+    stat = published.stat()
+    reader = duckdb.connect(str(published), read_only=True)
+    try:
+        site = docs.build_site(warehouse, tmp_path / "site" / "index.html")
+        assert reader.execute("select count(*) from marts.action_plan_scorecard").fetchone()[0] > 0
+    finally:
+        reader.close()
+    after = published.stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    page = site.read_text()
+    assert "stop_search_disproportionality" in page and "rate ratio against White" in page  # a mart and its definition
+    assert '"catalog"' in page or "catalog" in page
+    assert not list(published.parent.glob("*.wal"))
