@@ -20,6 +20,7 @@ metrics on DuckDB here, so tables are read into DataFrames.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -127,43 +128,32 @@ def _html(validation_result) -> str:
 
 def _describe(result) -> str:
     config = result.expectation_config
-    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id",)}
+    return _describe_config(config.type, config.kwargs, result.result or {})
+
+
+def _describe_config(type_: str, kwargs: dict, observed: dict) -> str:
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("batch_id",)}
     for key in ("value_set",):
         if isinstance(kwargs.get(key), list) and len(kwargs[key]) > 6:
             kwargs[key] = f"<{len(kwargs[key])} values>"
-    observed = result.result or {}
     detail = ""
     if "observed_value" in observed:
         detail = f" observed={observed['observed_value']!r}"
     elif "unexpected_count" in observed:
         sample = observed.get("partial_unexpected_list") or []
         detail = f" unexpected={observed.get('unexpected_count')} ({observed.get('unexpected_percent', 0):.2f}%) e.g. {sample[:5]!r}"
-    return f"{config.type}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}){detail}"
+    return f"{type_}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}){detail}"
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def validate(
-    settings: Settings,
-    gate: str,
-    frame: pd.DataFrame,
-    *,
-    target: str,
-    batch_id: str,
-    parameters: dict | None = None,
-) -> GateResult:
-    """Run the gate's suite on `frame`, record the outcome, and return it (no raise)."""
+def _run_suite(gate: str, definition: dict, frame: pd.DataFrame, parameters: dict):
+    """Great Expectations' validation result of `definition` on `frame`, in an ephemeral context of its own."""
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    definition = load_suite_definition(gate)
-    parameters = dict(parameters or {})
-    missing = suite_parameter_names(definition) - set(parameters)
-    if missing:
-        raise ValueError(f"gate {gate}: no value for suite parameters {sorted(missing)}")
 
     context = _context()
     expectations = [
@@ -184,32 +174,35 @@ def validate(
     )
     run = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
     (validation_result,) = run.run_results.values()
+    return validation_result
 
-    failures, warnings = [], []
-    for result in validation_result.results:
-        if result.success:
-            continue
-        severity = str(getattr(result.expectation_config.severity, "value", result.expectation_config.severity))
-        if result.exception_info and result.exception_info.get("raised_exception"):
-            failures.append(f"{result.expectation_config.type}: error {result.exception_info.get('exception_message')}")
-        elif severity == "critical":
-            failures.append(_describe(result))
-        else:
-            warnings.append(_describe(result))
 
+def _checked_parameters(gate: str, definition: dict, parameters: dict | None) -> dict:
+    parameters = dict(parameters or {})
+    missing = suite_parameter_names(definition) - set(parameters)
+    if missing:
+        raise ValueError(f"gate {gate}: no value for suite parameters {sorted(missing)}")
+    return parameters
+
+
+def _severity(result) -> str:
+    return str(getattr(result.expectation_config.severity, "value", result.expectation_config.severity))
+
+
+def _record(settings: Settings, gate: str, *, target: str, batch_id: str, evaluated: int, failures: list[str],
+            warnings: list[str], write_report) -> GateResult:
+    """Write the report (`write_report(json_path)` writes the JSON and the HTML beside it) and the result row."""
     now = datetime.now(timezone.utc)
     report_dir = settings.audit_dir / "reports" / gate
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}_{_safe(batch_id)}.json"
-    _write_atomic(report_path, json.dumps(validation_result.to_json_dict(), indent=1, default=str))
-    _write_atomic(report_path.with_suffix(".html"), _html(validation_result))
-
+    write_report(report_path)
     outcome = GateResult(
         gate=gate,
         target=target,
         batch_id=batch_id,
         success=not failures,
-        evaluated=len(validation_result.results),
+        evaluated=evaluated,
         failures=failures,
         warnings=warnings,
         report_path=str(report_path),
@@ -218,3 +211,199 @@ def validate(
     append_jsonl(settings.audit_dir / "gate_results.jsonl", asdict(outcome))
     (log.info if outcome.success and not warnings else log.warning)(outcome.summary())
     return outcome
+
+
+def validate(
+    settings: Settings,
+    gate: str,
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    batch_id: str,
+    parameters: dict | None = None,
+) -> GateResult:
+    """Run the gate's suite on `frame`, record the outcome, and return it (no raise)."""
+    definition = load_suite_definition(gate)
+    parameters = _checked_parameters(gate, definition, parameters)
+    validation_result = _run_suite(gate, definition, frame, parameters)
+
+    failures, warnings = [], []
+    for result in validation_result.results:
+        if result.success:
+            continue
+        if result.exception_info and result.exception_info.get("raised_exception"):
+            failures.append(f"{result.expectation_config.type}: error {result.exception_info.get('exception_message')}")
+        elif _severity(result) == "critical":
+            failures.append(_describe(result))
+        else:
+            warnings.append(_describe(result))
+
+    def write_report(path: Path) -> None:
+        _write_atomic(path, json.dumps(validation_result.to_json_dict(), indent=1, default=str))
+        _write_atomic(path.with_suffix(".html"), _html(validation_result))
+
+    return _record(settings, gate, target=target, batch_id=batch_id, evaluated=len(validation_result.results),
+                   failures=failures, warnings=warnings, write_report=write_report)
+
+
+# --------------------------------------------------------------------------- a large table, part by part
+POSITION = "mapwh_position"  # meta key: an expectation's position in its suite
+ROW_COUNT_EXPECTATIONS = {"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"}
+
+
+def suite_columns(definition: dict) -> set[str]:
+    """Every column a suite's expectations read (their columns, column pairs and lists, and row conditions)."""
+    names: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key in ("column", "column_A", "column_B"):
+                if isinstance(node.get(key), str):
+                    names.add(node[key])
+            if isinstance(node.get("column"), dict) and isinstance(node["column"].get("name"), str):
+                names.add(node["column"]["name"])  # a structured row_condition
+            if isinstance(node.get("column_list"), list):
+                names.update(c for c in node["column_list"] if isinstance(c, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for expectation in definition.get("expectations", []):
+        walk(expectation.get("kwargs", {}))
+    return names
+
+
+# Expectations decided row by row: a table's unexpected rows are the sum of its parts'.
+ROW_EXPECTATIONS = {
+    "expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex", "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_pair_values_to_be_equal",
+}
+UNIQUENESS_EXPECTATIONS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+
+
+def partition_key(definition: dict) -> tuple[str, ...] | None:
+    """The columns to split a table on so that each uniqueness expectation sees every row of a key in one part.
+
+    An empty tuple when any split will do; None when the suite cannot be
+    split exactly: two different uniqueness keys, or an expectation that is
+    neither decided row by row, nor a uniqueness, nor a row count (an
+    aggregate over the whole column: a part's answer is not the table's).
+    """
+    keys = set()
+    for e in definition.get("expectations", []):
+        kwargs = e.get("kwargs", {})
+        if e["type"] == "expect_column_values_to_be_unique":
+            keys.add((kwargs["column"],))
+        elif e["type"] == "expect_compound_columns_to_be_unique":
+            keys.add(tuple(kwargs["column_list"]))
+        elif e["type"] not in ROW_EXPECTATIONS | ROW_COUNT_EXPECTATIONS:
+            return None
+    if len(keys) > 1:
+        return None
+    return next(iter(keys), ())
+
+
+def validate_parts(
+    settings: Settings,
+    gate: str,
+    parts,
+    *,
+    table_rows: int,
+    target: str,
+    batch_id: str,
+    parameters: dict | None = None,
+) -> GateResult:
+    """Run a suite on a table too large for one DataFrame, part by part, with the same expectations.
+
+    `parts` yields DataFrames that together hold every row once, split on
+    `partition_key(definition)` so that a uniqueness expectation sees every
+    row of a key in one part. Row-level expectations are run on each part by
+    Great Expectations and their counts added up (an expectation with `mostly`
+    is decided on the sums, as on the whole table); the row-count
+    expectations are run once, by Great Expectations, on a frame with the
+    table's row count and no columns. Only one part is in memory at a time.
+    """
+    definition = load_suite_definition(gate)
+    parameters = _checked_parameters(gate, definition, parameters)
+    if partition_key(definition) is None:
+        raise ValueError(f"gate {gate}: its suite cannot be run part by part (see partition_key)")
+    expectations = definition["expectations"]
+    table_level = [i for i, e in enumerate(expectations) if e["type"] in ROW_COUNT_EXPECTATIONS]
+    row_level = [i for i in range(len(expectations)) if i not in table_level]
+
+    merged: dict[int, dict] = {}
+    part_docs, part_pages = [], []  # kept as JSON and HTML only: a validation result holds on to its DataFrame
+    table_result = _run_suite(gate, {**definition, "expectations": [expectations[i] for i in table_level]},
+                              pd.DataFrame(index=pd.RangeIndex(table_rows)), parameters) if table_level else None
+    row_suite = [{**expectations[i], "meta": {**expectations[i].get("meta", {}), POSITION: i}} for i in row_level]
+    rows_seen, r = 0, None
+    for part in parts:
+        rows_seen += len(part)
+        result = _run_suite(gate, {**definition, "expectations": row_suite}, part, parameters)
+        part_docs.append(result.to_json_dict())
+        part_pages.append(_html(result))
+        for r in result.results:  # GX orders results its own way: each carries its position in the suite
+            i = r.expectation_config.meta[POSITION]
+            m = merged.setdefault(i, {"success": True, "error": None, "element_count": 0, "missing_count": 0,
+                                      "unexpected_count": 0, "partial_unexpected_list": [],
+                                      # plain copies: a result object holds on to its part's DataFrame
+                                      "kwargs": dict(r.expectation_config.kwargs), "severity": _severity(r)})
+            if r.exception_info and r.exception_info.get("raised_exception"):
+                m["error"] = m["error"] or r.exception_info.get("exception_message")
+            observed = r.result or {}
+            m["success"] &= bool(r.success)
+            for key in ("element_count", "missing_count", "unexpected_count"):
+                m[key] += int(observed.get(key) or 0)
+            m["partial_unexpected_list"].extend((observed.get("partial_unexpected_list") or [])[: 20 - len(m["partial_unexpected_list"])])
+        del part, result, r
+        gc.collect()  # GX's objects hold the part in reference cycles: free it before reading the next
+    if rows_seen != table_rows:
+        raise ValueError(f"gate {gate}: the parts held {rows_seen} rows, the table {table_rows}")
+
+    failures, warnings, summary = [], [], []
+    for i in row_level:
+        m = merged.get(i)
+        e = expectations[i]
+        if m is None:  # an empty table: no part ran; a row-level expectation holds on no rows
+            summary.append({"type": e["type"], "kwargs": e.get("kwargs", {}), "success": True, "element_count": 0})
+            continue
+        mostly = e.get("kwargs", {}).get("mostly")
+        if mostly is not None and not m["error"]:
+            considered = m["element_count"] - m["missing_count"]
+            m["success"] = considered == 0 or (considered - m["unexpected_count"]) / considered >= float(mostly)
+        considered = max(m["element_count"] - m["missing_count"], 1)
+        line = {"type": e["type"], "kwargs": e.get("kwargs", {}), "success": m["success"],
+                **{k: m[k] for k in ("element_count", "missing_count", "unexpected_count", "partial_unexpected_list")},
+                "unexpected_percent": 100.0 * m["unexpected_count"] / considered}
+        summary.append(line)
+        if m["success"]:
+            continue
+        if m["error"]:
+            failures.append(f"{e['type']}: error {m['error']}")
+            continue
+        described = _describe_config(e["type"], m["kwargs"], {"unexpected_count": m["unexpected_count"],
+                                                              "unexpected_percent": line["unexpected_percent"],
+                                                              "partial_unexpected_list": m["partial_unexpected_list"]})
+        (failures if m["severity"] == "critical" else warnings).append(described)
+    for r in table_result.results if table_result else []:
+        summary.append({"type": r.expectation_config.type, "kwargs": dict(r.expectation_config.kwargs),
+                        "success": bool(r.success), "observed_value": (r.result or {}).get("observed_value")})
+        if not r.success:
+            (failures if _severity(r) == "critical" else warnings).append(_describe(r))
+
+    def write_report(path: Path) -> None:
+        document = {"gate": gate, "target": target, "table_rows": table_rows, "parts": len(part_docs),
+                    "partition_key": list(partition_key(definition) or ()), "success": not failures, "results": summary,
+                    "row_count_validation": table_result.to_json_dict() if table_result else None,
+                    "part_validations": part_docs}
+        _write_atomic(path, json.dumps(document, indent=1, default=str))
+        pages = ([_html(table_result)] if table_result else []) + part_pages
+        _write_atomic(path.with_suffix(".html"), "\n".join(pages) if pages else "<p>no parts</p>")
+
+    return _record(settings, gate, target=f"{target} ({len(part_docs)} parts)", batch_id=batch_id,
+                   evaluated=len(expectations), failures=failures, warnings=warnings, write_report=write_report)
