@@ -38,18 +38,33 @@ by_area as (
 
 ),
 
+-- one row per month and cell first: the window join then multiplies cells, not stops
+monthly as (
+
+    select
+        "month",
+        area,
+        ethnicity_basis,
+        ethnic_group,
+        count(*) as searches,
+        count(*) filter (where outcome_category = 'Arrest') as arrests
+    from by_area
+    group by all
+
+),
+
 counted as (
 
     select
         windows.period_end,
-        by_area.area,
-        by_area.ethnicity_basis,
-        by_area.ethnic_group,
-        count(*) as searches,
-        count(*) filter (where by_area.outcome_category = 'Arrest') as arrests
+        monthly.area,
+        monthly.ethnicity_basis,
+        monthly.ethnic_group,
+        cast(sum(monthly.searches) as bigint) as searches,
+        cast(sum(monthly.arrests) as bigint) as arrests
     from windows
-    inner join by_area
-        on by_area."month" between windows.window_start and windows.period_end
+    inner join monthly
+        on monthly."month" between windows.window_start and windows.period_end
     group by all
 
 ),
