@@ -1,12 +1,24 @@
-"""A real Airflow scheduler on the project's dags/, set up with the README's own step.
+"""The compose deployment's Airflow topology, run outside containers on the project's dags/.
 
-Starts `airflow api-server`, `dag-processor` and `scheduler` (LocalExecutor,
-SQLite) with a temporary AIRFLOW_HOME, runs `mapwh setup`, lets the scheduled
-`reference_data` run load the census and boundaries, then backfills two
-months of the SYNTHETIC sample served on 127.0.0.1 (both runs in parallel).
-It checks that the Assets trigger `warehouse_build`, that the published
-warehouse holds both months with boroughs and populations, and that no task
-needed a retry. Needs no ../shared.
+docker-compose.yml is read with PyYAML (as tests/test_deployment.py does) and its services are run
+as plain processes with the environment every Airflow container gets: `.env` (written from
+.env.example with every change-me replaced by a generated secret), then the `x-airflow-common`
+environment with its `${VAR}`s resolved, then only what differs outside containers: the service
+hostnames become 127.0.0.1 and free ports, the named volume and the image's project directory
+become local paths. PostgreSQL (two throwaway clusters, devdata/pgserver.py: `postgres-airflow`
+for Airflow's metadata and the Celery results, `postgres-marts` for the published marts) and
+Redis (devdata/redisserver.py, the Celery broker) stand in for the database services.
+
+airflow-init's command (`mapwh setup`) runs first; then the api-server (on a free port),
+scheduler, dag-processor, triggerer and, once the api-server is healthy, the Celery worker, each
+with its `command:` from the compose file. The scheduled `reference_data` run loads the census
+and boundaries, then two months of the SYNTHETIC sample served on 127.0.0.1 are backfilled (both
+runs in parallel). It checks that the Assets trigger `warehouse_build`, that the published
+warehouse (DuckDB, and the marts in PostgreSQL) holds both months with boroughs and populations,
+that no task needed a retry, and that every task ran on the Celery worker (its Celery task, whose
+id the scheduler records as the task instance's external_executor_id, succeeded in the result
+backend). Needs no ../shared; skips without PostgreSQL server binaries or redis-server (fails
+instead under CI=true).
 """
 
 from __future__ import annotations
@@ -14,21 +26,28 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
+from secrets import token_hex, token_urlsafe
 
 import duckdb
+import psycopg
 import pytest
 
 from devdata import sample
 from devdata.mirror import serve, source_environment
+from devdata.pgserver import Cluster, server_bindir
+from devdata.redisserver import Server, server_binary
+from tests.test_deployment import AIRFLOW_SERVICES, VARIABLE, command, compose, env_example, healthcheck_command, services
 
 pytestmark = pytest.mark.e2e
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+INIT, API, WORKER = "airflow-init", "airflow-apiserver", "airflow-worker"
 
 
 def free_port() -> int:
@@ -37,109 +56,256 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = sqlite3.connect(db, timeout=30)
+def require(found, message: str):
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def dot_env() -> dict[str, str]:
+    """.env as a deployer writes it: .env.example with every change-me replaced."""
+    from cryptography.fernet import Fernet
+
+    values = dict(env_example())
+    for name, value in values.items():
+        if value == "change-me":
+            values[name] = Fernet.generate_key().decode() if name == "AIRFLOW__CORE__FERNET_KEY" else \
+                token_urlsafe(48) if "SECRET" in name else token_hex(12)
+    return values
+
+
+def interpolate(value, variables: dict[str, str]) -> str:
+    """compose's `${VAR}` (any modifier) from `variables`, `$$` a literal `$`."""
+    def resolve(match) -> str:
+        name = match.group(1) or match.group(2)
+        assert name in variables, f"docker-compose.yml references ${{{name}}}, which .env does not set"
+        return variables[name]
+
+    return VARIABLE.sub(resolve, str(value)).replace("$$", "$")
+
+
+def rows(dsn: str, sql: str) -> list[tuple]:
     try:
-        return con.execute(sql).fetchall()
-    except sqlite3.OperationalError:  # tables not created yet
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as con:
+            return con.execute(sql).fetchall()
+    except psycopg.errors.UndefinedTable:  # not migrated yet
         return []
-    finally:
-        con.close()
 
 
-def wait_for(what: str, check, timeout: float, processes) -> None:
+def tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+
+def wait_for(what: str, check, timeout: float, processes: dict, logs: Path) -> None:
     deadline = time.time() + timeout
     while not check():
         for name, proc in processes.items():
-            assert proc.poll() is None, f"airflow {name} exited while waiting for {what}"
+            assert proc.poll() is None, f"{name} exited while waiting for {what}:\n{tail(logs / f'{name}.log')}"
         assert time.time() < deadline, f"timed out waiting for {what}"
         time.sleep(2)
 
 
-def test_scheduler_backfills_two_months_in_parallel_and_the_assets_build_the_warehouse(tmp_path):
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - the api-server on 127.0.0.1
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def stop(processes: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM to each service's main process (what `docker compose stop` sends), a grace period, then SIGKILL
+    to whatever is left of its process group (the worker's pool, the api-server's workers, a task still running)."""
+    for proc in processes.values():
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.time() + 30
+    for proc in processes.values():
+        try:
+            proc.wait(timeout=max(deadline - time.time(), 1))
+        except subprocess.TimeoutExpired:
+            pass
+    for proc in processes.values():
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=30)
+
+
+def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_assets_build_the_warehouse(tmp_path):
+    bindir = require(server_bindir(), "no PostgreSQL server binaries (bin/ensure-postgres installs Debian's postgresql)")
+    redis_binary = require(server_binary(), "no redis-server (bin/ensure-redis installs Debian's redis-server)")
     root = tmp_path / "sample"
     sample.generate(root, first_month="2025-01", last_month="2025-03", archive_months=(), empty_months=())
-    airflow_home = tmp_path / "airflow"
-    db = airflow_home / "airflow.db"
-    api_port = free_port()
-    with serve(root) as server:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    with ExitStack() as stack:
+        # ------------------------------------------------------------ the services that are not Airflow
+        postgres: dict[str, Cluster] = {}
+        for name in ("postgres-airflow", "postgres-marts"):
+            postgres[name] = Cluster(bindir)
+            stack.callback(postgres[name].stop)
+            postgres[name].start()
+        redis = Server(redis_binary)
+        stack.callback(redis.stop)
+        redis.start()
+
+        variables = dot_env()
+        databases: dict[str, dict[str, str]] = {}
+        for name, cluster in postgres.items():  # what the postgres image does with POSTGRES_USER/_PASSWORD/_DB
+            db = {key: interpolate(value, variables) for key, value in services()[name]["environment"].items()}
+            with psycopg.connect(cluster.dsn(), autocommit=True) as con:
+                con.execute(f"create role \"{db['POSTGRES_USER']}\" login superuser password '{db['POSTGRES_PASSWORD']}'")
+                con.execute(f"create database \"{db['POSTGRES_DB']}\" owner \"{db['POSTGRES_USER']}\"")
+            databases[name] = db
+        server = stack.enter_context(serve(root))
+
+        # ------------------------------------------------------------ the Airflow containers' environment
+        api_port = free_port()
+        hosts = {"postgres-airflow:5432": f"127.0.0.1:{postgres['postgres-airflow'].port}",
+                 "postgres-marts:5432": f"127.0.0.1:{postgres['postgres-marts'].port}",
+                 "redis:6379": f"127.0.0.1:{redis.port}",
+                 "airflow-apiserver:8080": f"127.0.0.1:{api_port}",
+                 "localhost:8080": f"127.0.0.1:{api_port}"}
+        common = compose()["x-airflow-common"]
+        environment = {key: interpolate(value, variables) for key, value in common["environment"].items()}
+        # the named volumes become directories; the image's project directory (where it puts dags/) is this checkout
+        mounts = {Path(volume.split(":")[1]): tmp_path / volume.split(":")[0] for volume in common["volumes"]}
+        mounts[Path(environment["AIRFLOW__CORE__DAGS_FOLDER"]).parent] = PROJECT_ROOT
+
+        def outside(value: str) -> str:
+            for host, local in hosts.items():
+                value = value.replace(host, local)
+            for inside, local in mounts.items():
+                if value == str(inside) or value.startswith(f"{inside}/"):
+                    value = str(local / Path(value).relative_to(inside))
+            return value
+
+        environment = {key: outside(value) for key, value in environment.items()}
+        for key, value in environment.items():
+            for name in services():
+                assert f"@{name}:" not in value and f"//{name}:" not in value, f"{key} still names the compose host {name}"
+        assert environment["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        assert environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg://")
+        assert environment["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql")
+        assert environment["AIRFLOW__CELERY__BROKER_URL"] == redis.url()
+        home = Path(environment["MAPWH_HOME"])
+
         env = {
-            **os.environ,
+            # the caller's own Airflow and warehouse settings stay out
+            **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MAPWH_"))},
+            **variables,  # env_file: .env
+            **environment,
+            # on PATH in the image
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            # the sample on 127.0.0.1 (a deployment's .env would name the real sources)
             **source_environment(server),
             "PAS_DASHBOARD_URL": "", "PAS_NEIGHBOURHOOD_URL": "", "PAS_MICRODATA_URL": "",  # not under test here
-            "MAPWH_HOME": str(tmp_path / "var"),
-            "AIRFLOW_HOME": str(airflow_home),
-            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            # SQLite, as in `mapwh run`, with a one-minute busy timeout: the scheduler, dag-processor,
-            # api-server and the backfill command all write to it
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{db}?timeout=60",
-            "AIRFLOW__API__PORT": str(api_port),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+            # one network namespace instead of one per container: the log servers on free ports
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            # quicker than a deployment: new DAG files seen within 5 s, retries 5 s apart
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "MAPWH_TASK_RETRIES": "2",
             "MAPWH_RETRY_DELAY_S": "5",
         }
-        setup = subprocess.run([str(BIN / "mapwh"), "setup"], env=env, capture_output=True, text=True, timeout=300)
+        metadata = postgres["postgres-airflow"].dsn(dbname=databases["postgres-airflow"]["POSTGRES_DB"])
+
+        def argv(service: str) -> list[str]:
+            args = command(service)
+            if "--port" in args:  # the api-server: a free port, not the container's 8080
+                args[args.index("--port") + 1] = str(api_port)
+            return [str(BIN / args[0]), *args[1:]]
+
+        # ------------------------------------------------------------ airflow-init, then the rest
+        # (first, in a few seconds and in so many words, what would otherwise stop the scheduler and the worker)
+        executor = subprocess.run([sys.executable, "-c", "from airflow.providers.celery.executors import celery_executor_utils"],  # noqa: S603 - the venv's python
+                                  env=env, capture_output=True, text=True, timeout=120)
+        assert executor.returncode == 0, \
+            f"the CeleryExecutor does not import with the installed (locked) packages:\n{executor.stderr[-1500:]}"
+        setup = subprocess.run(argv(INIT), env=env, capture_output=True, text=True, timeout=300)  # noqa: S603 - the venv's mapwh
         assert setup.returncode == 0, setup.stderr[-3000:]
 
         processes: dict[str, subprocess.Popen] = {}
-        try:
-            for name, args in (("api-server", ["api-server", "--port", str(api_port)]), ("dag-processor", ["dag-processor"]),
-                               ("scheduler", ["scheduler"])):
-                log = (tmp_path / f"{name}.log").open("w")
-                processes[name] = subprocess.Popen([str(BIN / "airflow"), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                   start_new_session=True)
-            wait_for("the DAGs to be parsed", lambda: len(rows(db, "select dag_id from dag where is_paused = 0")) >= 4, 180, processes)
-            # reference data is scheduled: its first run loads the census and boundaries by itself
-            wait_for("the scheduled reference_data run", lambda: rows(
-                db, "select state from dag_run where dag_id = 'reference_data'") == [("success",)], 180, processes)
+        stack.callback(stop, processes)
 
-            for attempt in range(3):  # SQLite can refuse a writer outright while the scheduler writes; a client retries
-                backfill = subprocess.run([str(BIN / "airflow"), "backfill", "create", "--dag-id", "stop_search",
-                                           "--from-date", "2025-01-01T00:00:00+00:00", "--to-date", "2025-02-01T00:00:00+00:00"],
-                                          env=env, capture_output=True, text=True, timeout=120)
-                if backfill.returncode == 0 or "database is locked" not in backfill.stderr:
-                    break
-                time.sleep(2)
-            assert backfill.returncode == 0, backfill.stderr[-3000:]
+        def start(service: str) -> None:
+            with (logs / f"{service}.log").open("w") as log:
+                processes[service] = subprocess.Popen(argv(service), env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603 - the venv's airflow
+                                                      start_new_session=True)
 
-            def built_with_both_months() -> bool:
-                if rows(db, "select count(*) from dag_run where run_type = 'backfill' and state in ('queued', 'running')") != [(0,)]:
-                    return False
-                warehouse = tmp_path / "var" / "warehouse.duckdb"
-                if not warehouse.exists() or rows(db, "select count(*) from dag_run where dag_id = 'warehouse_build' and state in ('queued', 'running')") != [(0,)]:
-                    return False
-                con = duckdb.connect(str(warehouse), read_only=True)
-                try:
-                    return con.execute("select count(distinct period) from marts.fct_stop_search").fetchone()[0] == 2
-                finally:
-                    con.close()
+        # compose's order: after airflow-init, every service; those that depend on a healthy api-server (the
+        # worker) once its health check passes
+        after_api = [s for s in AIRFLOW_SERVICES if API in (services()[s].get("depends_on") or {})]
+        for service in AIRFLOW_SERVICES:
+            if service != INIT and service not in after_api:
+                start(service)
+        health = outside(healthcheck_command(API).split()[-1])
+        wait_for("a healthy api-server", lambda: healthy(health), 120, processes, logs)
+        for service in after_api:
+            start(service)
 
-            wait_for("the backfill and a build with both months", built_with_both_months, 240, processes)
-        finally:
-            for proc in processes.values():
-                os.killpg(proc.pid, signal.SIGTERM)
-            for proc in processes.values():
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+        wait_for("the DAGs to be parsed", lambda: len(rows(metadata, "select dag_id from dag where not is_paused")) >= 4,
+                 180, processes, logs)
+        # reference data is scheduled: its first run loads the census and boundaries by itself
+        wait_for("the scheduled reference_data run", lambda: rows(
+            metadata, "select state from dag_run where dag_id = 'reference_data'") == [("success",)], 180, processes, logs)
 
-    runs = rows(db, "select dag_id, run_type, state from dag_run")
+        backfill = subprocess.run([str(BIN / "airflow"), "backfill", "create", "--dag-id", "stop_search",  # noqa: S603 - the venv's airflow
+                                   "--from-date", "2025-01-01T00:00:00+00:00", "--to-date", "2025-02-01T00:00:00+00:00"],
+                                  env=env, capture_output=True, text=True, timeout=120)
+        assert backfill.returncode == 0, backfill.stderr[-3000:]
+
+        def built_with_both_months() -> bool:
+            if rows(metadata, "select count(*) from dag_run where run_type = 'backfill' and state in ('queued', 'running')") != [(0,)]:
+                return False
+            warehouse = home / "warehouse.duckdb"
+            if not warehouse.exists() or rows(
+                    metadata, "select count(*) from dag_run where dag_id = 'warehouse_build' and state in ('queued', 'running')") != [(0,)]:
+                return False
+            con = duckdb.connect(str(warehouse), read_only=True)
+            try:
+                return con.execute("select count(distinct period) from marts.fct_stop_search").fetchone()[0] == 2
+            finally:
+                con.close()
+
+        wait_for("the backfill and a build with both months", built_with_both_months, 300, processes, logs)
+        stop(processes)
+        worker_log = tail(logs / f"{WORKER}.log", 10**7)
+
+        runs = rows(metadata, "select dag_id, run_type, state from dag_run")
+        retried = rows(metadata, "select dag_id, task_id, try_number from task_instance where try_number > 1")
+        # every task that succeeded went through Celery: the id the scheduler gave its Celery task is in the
+        # result backend (celery_taskmeta, on postgres-airflow), succeeded; LocalExecutor leaves no such id
+        ran = rows(metadata, """
+            select ti.dag_id, ti.task_id, ti.external_executor_id, m.status
+            from task_instance ti left join celery_taskmeta m on m.task_id = ti.external_executor_id
+            where ti.state = 'success'""")
+        marts = postgres["postgres-marts"].dsn(user="mapwh_reader", dbname=databases["postgres-marts"]["POSTGRES_DB"])
+        with psycopg.connect(marts) as pg:
+            served = dict(pg.execute("select period, count(*) from marts.fct_stop_search group by 1").fetchall())
+
     assert ("stop_search", "backfill", "success") in runs and [r for r in runs if r[1] == "backfill"] == [("stop_search", "backfill", "success")] * 2
     assert ("reference_data", "scheduled", "success") in runs
     assert any(r[0] == "warehouse_build" and r[1] == "asset_triggered" and r[2] == "success" for r in runs)
-    assert rows(db, "select dag_id, task_id, try_number from task_instance where try_number > 1") == []
-    con = duckdb.connect(str(tmp_path / "var" / "warehouse.duckdb"), read_only=True)
+    assert retried == []
+    assert {dag for dag, *_ in ran} >= {"reference_data", "stop_search", "warehouse_build"}
+    not_on_celery = [(dag, task, executor_id, status) for dag, task, executor_id, status in ran if status != "SUCCESS"]
+    assert not not_on_celery, f"tasks that did not run on the Celery worker: {not_on_celery}"
+    not_in_worker_log = [(dag, task) for dag, task, executor_id, _ in ran if executor_id not in worker_log]
+    assert not not_in_worker_log, f"tasks the worker's log does not show it executing: {not_in_worker_log}"
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
         months = dict(con.execute("select period, count(*) filter (where borough <> 'Unknown') from marts.fct_stop_search group by 1").fetchall())
         missing_population = con.execute(
             "select count(*) from marts.stop_search_disproportionality where population is null and ethnic_group <> 'Not stated'").fetchone()[0]
+        rows_per_month = dict(con.execute("select period, count(*) from marts.fct_stop_search group by 1").fetchall())
     finally:
         con.close()
     assert set(months) == {"2025-01", "2025-02"} and all(n > 3000 for n in months.values())
     assert missing_population == 0
+    assert served == rows_per_month  # warehouse_build's publish_postgres: the marts for BI tools on postgres-marts
