@@ -1,86 +1,404 @@
-"""Benchmark: how long the load pipeline and a warehouse build take on the synthetic sample, as printed figures.
+"""`make bench`: how each step's cost grows with the data, beside a bare scan and the usual pandas way.
 
-`python -m devdata.bench [--months N]` generates the sample in a temporary
-directory, serves it on 127.0.0.1 and, in a temporary MAPWH_HOME, runs the
-functions the DAG tasks call, without Airflow's own overhead: N months of
-police.uk stop and search (`pipeline.plan`, then `pipeline.load_planned`:
-fetch, land, parse, gate, commit), the census and the boundaries, the three
-PAS sources (`pipeline.load`: workbook, neighbourhood file, nine microdata
-years), then one `build.build_and_publish` (prepare, dbt build, mart gates,
-publish). Nothing is asserted: it reports.
+`python -m devdata.bench` generates SYNTHETIC police.uk stop and search with
+`devdata.scale` (the Met's `stops-force` API months, at the Met's volume and at
+the national volume of about a million searches a year loaded as one force,
+since the warehouse loads one force), serves it on 127.0.0.1 with
+`devdata.mirror`, and measures in a temporary MAPWH_HOME, with the functions
+the DAG tasks call (no Airflow):
+
+1. ingest (plan, fetch, land, parse, gate, commit per month) against a bare
+   DuckDB `read_json` and a `json.load` + pandas read of the same files;
+2. the full refresh (ingest + prepare + dbt build + mart gates + publish) at
+   each size, with the build's steps apart;
+3. a one-month refresh on top of the history (load one more month, rebuild);
+6. dashboard query latency (p50/p95) on the published DuckDB file, and on
+   PostgreSQL when a server can be started (`devdata.pgserver`);
+7. the peak memory of each step (each runs in a fresh process: its own peak
+   and its children's, dbt's);
+8. the usual way: `devdata.usual_way` (pandas alone, reading every file) at
+   the same sizes.
+
+It writes `docs/benchmarks.md` (`--out`) with the command, the machine and,
+for each figure, the median of `--repeats` runs with min-max (one run for the
+largest size, said so). `--smoke` runs the same code at a tiny size into a
+temporary file: `make test` runs it so the benchmark cannot rot. Nothing is
+asserted here; it reports.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
+import resource
 import statistics
+import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
-from devdata import mirror, sample
-from ingest import registry
-from ingest.core.config import get_settings
-from warehouse import build, pipeline
-
-STOP_SEARCH = "police_uk_stop_search"
-REFERENCE = ("census_population", "london_boundaries")
-PAS = ("pas_dashboard", "pas_neighbourhood", "pas_microdata")
-SAMPLE_MONTHS = 24  # what sample.generate() writes by default
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FORCE = "metropolitan"
+NATIONAL_SCALE = 1 / 0.166  # devdata.scale's national volume, all in one force
 
 
-def _rows(committed: list[dict]) -> int:
-    return sum(c.get("rows") or 0 for c in committed)
+# --------------------------------------------------------------------------- running a step in its own process
+def _peaks() -> dict[str, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_mib": own, "children_peak_mib": children}
+
+
+def in_fresh_process(fn: Callable[..., dict], *args) -> dict:
+    """Run fn(*args) in a new interpreter; its result plus the process's own and its children's peak RSS."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_measured, fn, *args).result()
+
+
+def _measured(fn: Callable[..., dict], *args) -> dict:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    started = time.perf_counter()
+    result = fn(*args)
+    return {**result, "wall_s": time.perf_counter() - started, **_peaks()}
+
+
+# --------------------------------------------------------------------------- data
+def make_root(root: Path, months: Sequence[str], scale: float) -> dict:
+    """The Met's API months from devdata.scale, and the sample's census and boundaries beside them."""
+    from devdata import sample
+    from devdata import scale as national
+    from devdata.boroughs import write_file
+
+    summary = national.generate(root, forces=[FORCE], months=list(months), formats=("api",), scale=scale)
+    write_file(root / sample.CENSUS_PATH, sample._csv_bytes(sample.CENSUS_HEADER, sample.census_rows(0)))
+    write_file(root / sample.BOUNDARIES_PATH, json.dumps(sample.boundaries(), separators=(",", ":")).encode())
+    return summary
+
+
+def month_files(root: Path, months: Sequence[str]) -> list[Path]:
+    return [root / "police_uk" / "stops-force" / FORCE / f"{m}.json" for m in months]
+
+
+def _settings(home: Path, server) -> Any:
+    from devdata.mirror import source_environment
+    from ingest.core.config import get_settings
+
+    return get_settings({**os.environ, "MAPWH_HOME": str(home),
+                         **source_environment(server)})
+
+
+# --------------------------------------------------------------------------- steps (each in a fresh process)
+def step_ingest(home: str, root: str, months: list[str], reference: bool) -> dict:
+    from devdata.mirror import serve
+    from ingest import registry
+    from warehouse import pipeline
+
+    with serve(Path(root)) as server:
+        settings = _settings(Path(home), server)
+        if reference:
+            for name in ("census_population", "london_boundaries"):
+                pipeline.load(settings, registry.get(name))
+        source = registry.get("police_uk_stop_search")
+        records, started = 0, time.perf_counter()
+        for month in months:
+            for planned in pipeline.plan(settings, source, month):
+                records += sum(c.get("rows") or 0 for c in pipeline.load_planned(settings, source, planned))
+        return {"records": records, "seconds": time.perf_counter() - started}
+
+
+def step_bare_scan(files: list[str]) -> dict:
+    import duckdb
+
+    con = duckdb.connect()
+    # every field read and kept (a count alone would let DuckDB skip parsing the fields)
+    sql = "create or replace temp table scanned as select * from read_json(?, format = 'array', records = true)"
+    con.execute(sql, [files[:1]])  # warm: DuckDB loads its JSON reader on first use (about 1.5 s)
+    started = time.perf_counter()
+    con.execute(sql, [files])
+    (records,) = con.execute("select count(*) from scanned").fetchone()
+    return {"records": records, "seconds": time.perf_counter() - started}
+
+
+def step_pandas_read(files: list[str]) -> dict:
+    import pandas as pd
+
+    started = time.perf_counter()
+    frame = pd.concat([pd.json_normalize(json.loads(Path(f).read_bytes())) for f in files], ignore_index=True)
+    return {"records": len(frame), "seconds": time.perf_counter() - started}
+
+
+def step_build(home: str) -> dict:
+    from ingest.core.config import get_settings
+    from warehouse import build
+
+    settings = get_settings({**os.environ, "MAPWH_HOME": home})
+    times = {}
+    t = time.perf_counter()
+    path = build.prepare(settings)
+    times["prepare_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    build.run_dbt(settings, path)
+    times["dbt_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    build.gate_marts(settings, path)
+    times["gates_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    published = build.publish(settings, path)
+    times["publish_s"] = time.perf_counter() - t
+    return {**times, "seconds": sum(times.values()), "file_mb": published.stat().st_size / 1e6}
+
+
+def step_usual_way(root: str, months: list[str]) -> dict:
+    from devdata import sample, usual_way
+
+    started = time.perf_counter()
+    frame = usual_way.compute([str(f) for f in month_files(Path(root), months)], str(Path(root) / sample.CENSUS_PATH),
+                              str(PROJECT_ROOT / "dbt_project" / "seeds"))
+    return {"rows": len(frame), "seconds": time.perf_counter() - started}
+
+
+DASHBOARD_QUERIES = {
+    "disproportionality, London, latest 12 windows": (
+        "select * from marts.stop_search_disproportionality where area = 'London' and ethnicity_basis = 'self_defined' "
+        "order by period_end desc limit 72"),
+    "monthly searches by borough, one year": (
+        "select month, borough, sum(searches) as searches from marts.stop_search_monthly "
+        "where month >= (select max(month) from marts.stop_search_monthly) - interval 11 month group by 1, 2 order by 1, 2"),
+    "searches of one borough and group, every month": (
+        "select month, searches, arrests from marts.stop_search_monthly where borough = 'Lambeth' "
+        "and ethnicity_basis = 'self_defined' and ethnic_group = 'Black' order by month"),
+    "the scorecard": "select * from marts.action_plan_scorecard order by commitment_id",
+    "one stop's record": "select * from marts.fct_stop_search where stop_id = (select min(stop_id) from marts.fct_stop_search)",
+}
+
+
+def _latencies(run: Callable[[str], None], repeats: int) -> dict[str, list[float]]:
+    out = {}
+    for name, sql in DASHBOARD_QUERIES.items():
+        run(sql)  # warm
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            run(sql)
+            times.append((time.perf_counter() - t) * 1000)
+        out[name] = times
+    return out
+
+
+def step_dashboard(home: str, repeats: int) -> dict:
+    import duckdb
+
+    from ingest.core.config import get_settings
+
+    settings = get_settings({**os.environ, "MAPWH_HOME": home})
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    result: dict[str, Any] = {"duckdb": _latencies(lambda sql: con.execute(sql).fetchall(), repeats)}
+    con.close()
+    from devdata.pgserver import Cluster, server_bindir
+
+    bindir = server_bindir()
+    if bindir is None:
+        result["postgres"] = None
+        return result
+    from warehouse import serve_pg
+
+    cluster = Cluster(bindir)
+    cluster.start()
+    try:
+        pg_settings = get_settings({**os.environ, "MAPWH_HOME": home, "MAPWH_PG_DSN": cluster.dsn()})
+        serve_pg.publish(pg_settings)
+        import psycopg
+
+        with psycopg.connect(cluster.dsn(), autocommit=True) as pg:
+            def run(sql: str) -> None:
+                pg.execute(sql.replace(" - interval 11 month", " - interval '11 months'")).fetchall()
+
+            result["postgres"] = _latencies(run, repeats)
+    finally:
+        cluster.stop()
+    return result
+
+
+# --------------------------------------------------------------------------- the report
+def _spread(values: Sequence[float], fmt: str = "{:.1f}") -> str:
+    if len(values) == 1:
+        return fmt.format(values[0]) + " (1 run)"
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def _percentile(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+
+
+def _machine() -> str:
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), 0) if Path("/proc/meminfo").exists() else 0
+    import duckdb
+    import pandas
+
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, {mem / 1024 / 1024:.0f} GiB memory; "
+            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, pandas {pandas.__version__}")
+
+
+def run(sizes: list[dict], repeats: int, out: Path, command: str, dashboard_repeats: int) -> dict:
+    lines: list[str] = []
+    figures: dict[str, Any] = {"sizes": []}
+    with tempfile.TemporaryDirectory(prefix="mapwh-bench-") as tmp:
+        for size in sizes:
+            name, months, scale = size["name"], size["months"], size["scale"]
+            root = Path(tmp) / f"data-{name}"
+            t = time.perf_counter()
+            summary = make_root(root, months + [size["next_month"]], scale)
+            generated_s = time.perf_counter() - t
+            files = [str(f) for f in month_files(root, months)]
+            mb = sum(Path(f).stat().st_size for f in files) / 1e6
+            runs = repeats if size.get("repeat", True) else 1
+            ingest, builds, scans, pandas_reads, usual = [], [], [], [], []
+            for i in range(runs):
+                home = Path(tmp) / f"home-{name}-{i}"
+                ingest.append(in_fresh_process(step_ingest, str(home), str(root), months, True))
+                builds.append(in_fresh_process(step_build, str(home)))
+                scans.append(in_fresh_process(step_bare_scan, files))
+                pandas_reads.append(in_fresh_process(step_pandas_read, files))
+                usual.append(in_fresh_process(step_usual_way, str(root), months))
+            home = Path(tmp) / f"home-{name}-0"
+            refresh_load = in_fresh_process(step_ingest, str(home), str(root), [size["next_month"]], False)
+            # the smoke size skips the second build: the same step_build ran above, and make test has a budget
+            refresh_build = builds[0] if size.get("smoke") else in_fresh_process(step_build, str(home))
+            dashboard = in_fresh_process(step_dashboard, str(home), dashboard_repeats)
+            records = ingest[0]["records"]
+            figures["sizes"].append({"size": size, "records": records, "mb": mb, "generated_s": generated_s,
+                                     "ingest": ingest, "build": builds, "bare_scan": scans, "pandas_read": pandas_reads,
+                                     "usual_way": usual, "refresh_load": refresh_load, "refresh_build": refresh_build,
+                                     "dashboard": dashboard, "generator": summary})
+    lines += _render(figures, command)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    return figures
+
+
+def _render(figures: dict, command: str) -> list[str]:
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `{command}` on {now}. Machine: {_machine()}.",
+        "Data: SYNTHETIC police.uk `stops-force` API months of one force from `devdata.scale` (the warehouse loads one",
+        "force); sizes are given in records. Each figure is the median of the runs with min–max in brackets; every step",
+        "runs in a fresh process, and its peak memory is that process's maximum resident set (dbt's child apart).",
+        "",
+        "## 1. Ingest: the pipeline against a bare scan of the same files",
+        "",
+        "| size | records | MB of JSON | pipeline s | records/s | MB/s | DuckDB read_json s | ratio (pipeline/bare speed) | json.load+pandas s | peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in figures["sizes"]:
+        ingest = [r["seconds"] for r in f["ingest"]]
+        bare = [r["seconds"] for r in f["bare_scan"]]
+        ratio = statistics.median(bare) / statistics.median(ingest)
+        lines.append(f"| {f['size']['label']} | {f['records']:,} | {f['mb']:.0f} | {_spread(ingest)} | "
+                     f"{f['records'] / statistics.median(ingest):,.0f} | {f['mb'] / statistics.median(ingest):.1f} | "
+                     f"{_spread(bare, '{:.2f}')} | {ratio:.3f}× | {_spread([r['seconds'] for r in f['pandas_read']])} | "
+                     f"{max(r['peak_mib'] for r in f['ingest']):,.0f} |")
+    lines += [
+        "",
+        "## 2. Full refresh: ingest, then prepare + dbt build + mart gates + publish",
+        "",
+        "| size | records | ingest s | prepare s | dbt s | gates s | publish s | full refresh s | × bare scan | file MB | peak MiB (build / dbt child) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in figures["sizes"]:
+        b = f["build"]
+        full = [i["seconds"] + x["seconds"] for i, x in zip(f["ingest"], b)]
+        lines.append(
+            f"| {f['size']['label']} | {f['records']:,} | {_spread([r['seconds'] for r in f['ingest']])} | "
+            f"{_spread([r['prepare_s'] for r in b])} | {_spread([r['dbt_s'] for r in b])} | {_spread([r['gates_s'] for r in b])} | "
+            f"{_spread([r['publish_s'] for r in b])} | {_spread(full)} | "
+            f"{statistics.median(full) / statistics.median([r['seconds'] for r in f['bare_scan']]):,.0f}× | "
+            f"{b[0]['file_mb']:.0f} | {max(r['peak_mib'] for r in b):,.0f} / {max(r['children_peak_mib'] for r in b):,.0f} |")
+    lines += [
+        "",
+        "## 3. One-month refresh on top of the history (load one more month, rebuild)",
+        "",
+        "| history | load s | build s | total s | vs the usual way at this size |",
+        "|---|---|---|---|---|",
+    ]
+    for f in figures["sizes"]:
+        total = f["refresh_load"]["seconds"] + f["refresh_build"]["seconds"]
+        usual = statistics.median([r["seconds"] for r in f["usual_way"]])
+        lines.append(f"| {f['size']['label']} | {f['refresh_load']['seconds']:.1f} | {f['refresh_build']['seconds']:.1f} | "
+                     f"{total:.1f} | {usual / total:.2f}× as fast |")
+    lines += [
+        "",
+        "## 6. Dashboard queries (ms; p50 / p95 of the repeats, after one warm-up)",
+        "",
+        "| size | query | DuckDB p50 | DuckDB p95 | PostgreSQL p50 | PostgreSQL p95 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in figures["sizes"]:
+        d = f["dashboard"]
+        for q, times in d["duckdb"].items():
+            pg = (d.get("postgres") or {}).get(q)
+            pg_cells = f"{_percentile(pg, .5):.2f} | {_percentile(pg, .95):.2f}" if pg else "– | –"
+            lines.append(f"| {f['size']['label']} | {q} | {_percentile(times, .5):.2f} | {_percentile(times, .95):.2f} | {pg_cells} |")
+    lines += [
+        "",
+        "## 8. The usual way: one pandas script reading every file (London rows of stop_search_disproportionality)",
+        "",
+        "| size | pandas script s | peak MiB | warehouse full refresh s | warehouse / pandas time |",
+        "|---|---|---|---|---|",
+    ]
+    for f in figures["sizes"]:
+        usual = [r["seconds"] for r in f["usual_way"]]
+        full = [i["seconds"] + x["seconds"] for i, x in zip(f["ingest"], f["build"])]
+        lines.append(f"| {f['size']['label']} | {_spread(usual)} | {max(r['peak_mib'] for r in f['usual_way']):,.0f} | "
+                     f"{_spread(full)} | {statistics.median(full) / statistics.median(usual):.2f} |")
+    lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(figures, indent=1, default=str), "```"]
+    return lines
+
+
+def sizes_for(smoke: bool, largest: bool) -> list[dict]:
+    from ingest.core import periods
+
+    def months(last: str, n: int) -> list[str]:
+        return periods.month_range(periods.add_months(last, 1 - n), last)
+
+    if smoke:
+        return [{"name": "smoke", "label": "smoke: 2 months, 2% of the Met", "months": months("2024-11", 2),
+                 "next_month": "2024-12", "scale": 0.02, "smoke": True}]
+    sizes = [
+        {"name": "met-1y", "label": "the Met, 1 year", "months": months("2023-12", 12), "next_month": "2024-01", "scale": 1.0},
+        {"name": "national-1y", "label": "national volume, 1 year", "months": months("2023-12", 12),
+         "next_month": "2024-01", "scale": NATIONAL_SCALE, "repeat": False},
+        {"name": "met-10y", "label": "the Met, 10 years", "months": months("2023-12", 120), "next_month": "2024-01",
+         "scale": 1.0, "repeat": False},
+    ]
+    return sizes if largest else sizes[:1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devdata.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--months", type=int, default=SAMPLE_MONTHS,
-                        help=f"months of stop and search to load (1-{SAMPLE_MONTHS}, the latest)")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure at the smaller sizes (default 3)")
+    parser.add_argument("--smoke", action="store_true", help="a tiny size, one run: checks that the benchmark runs")
+    parser.add_argument("--quick", action="store_true", help="the Met over one year only")
     args = parser.parse_args(argv)
-    if not 1 <= args.months <= SAMPLE_MONTHS:
-        parser.error(f"--months must be between 1 and {SAMPLE_MONTHS}")
-
-    with tempfile.TemporaryDirectory(prefix="mapwh-bench-") as tmp:
-        t = time.perf_counter()
-        summary = sample.generate(Path(tmp) / "sample", empty_months=())
-        print(f"sample generation: {time.perf_counter() - t:.1f}s for {len(summary['months'])} months and PAS")
-        months = summary["months"][-args.months:]
-
-        with mirror.serve(Path(tmp) / "sample") as server:
-            # The settings carry their own environment: os.environ is left alone.
-            settings = get_settings({**os.environ, "MAPWH_HOME": str(Path(tmp) / "var"),
-                                     **mirror.source_environment(server)})
-            source = registry.get(STOP_SEARCH)
-            plan_s, load_s, records = [], [], 0
-            for month in months:
-                t = time.perf_counter()
-                (planned,) = pipeline.plan(settings, source, month)
-                plan_s.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                records += _rows(pipeline.load_planned(settings, source, planned))
-                load_s.append(time.perf_counter() - t)
-            whole = {}
-            for name in REFERENCE + PAS:
-                t = time.perf_counter()
-                committed = pipeline.load(settings, registry.get(name))
-                whole[name] = (time.perf_counter() - t, _rows(committed), len(committed))
-
-        print(f"stop and search: {len(months)} months {months[0]}..{months[-1]}, {records:,} records")
-        print(f"  plan (availability fetch+land) per month: median {statistics.median(plan_s):.2f}s,"
-              f" max {max(plan_s):.2f}s")
-        print(f"  fetch+land+parse+gate+commit per month: median {statistics.median(load_s):.2f}s,"
-              f" max {max(load_s):.2f}s ({records / sum(load_s):,.0f} records/s)")
-        for name, (seconds, rows, batches) in whole.items():
-            print(f"{name}: {batches} batch(es), {rows:,} rows, fetch+land+parse+gate+commit {seconds:.1f}s"
-                  f" ({rows / seconds:,.0f} rows/s)")
-
-        t = time.perf_counter()
-        published = build.build_and_publish(settings)
-        print(f"warehouse build (prepare, dbt build, mart gates, publish): {time.perf_counter() - t:.1f}s;"
-              f" file {published.stat().st_size / 1e6:.1f} MB")
+    command = "python -m devdata.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    sizes = sizes_for(args.smoke, not args.quick)
+    figures = run(sizes, 1 if args.smoke else args.repeats, args.out, command.strip(), 5 if args.smoke else 50)
+    for f in figures["sizes"]:
+        print(f"{f['size']['label']}: {f['records']:,} records; ingest {f['ingest'][0]['seconds']:.1f}s, "
+              f"build {f['build'][0]['seconds']:.1f}s, usual way {f['usual_way'][0]['seconds']:.1f}s")
+    print(f"wrote {args.out}")
     return 0
 
 

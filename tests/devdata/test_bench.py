@@ -1,0 +1,28 @@
+"""`make bench` cannot rot: its smoke size runs every step (generation, ingest, bare scans, build, one-month
+refresh, dashboard queries, the pandas script) and writes the report. The figures are not judged here (a
+benchmark reports, a test does not time), but what the steps did is: the same files give the same records to
+the pipeline, DuckDB and pandas, the refresh adds a month, and every section has its rows."""
+
+from __future__ import annotations
+
+import json
+
+from devdata import bench
+
+
+def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    text = out.read_text()
+    for heading in ("## 1. Ingest", "## 2. Full refresh", "## 3. One-month refresh", "## 6. Dashboard queries",
+                    "## 8. The usual way"):
+        assert heading in text
+    figures = json.loads(text.split("```json\n", 1)[1].split("\n```", 1)[0])
+    (size,) = figures["sizes"]
+    records = size["records"]
+    assert records > 0
+    assert size["bare_scan"][0]["records"] == size["pandas_read"][0]["records"] == records
+    assert size["refresh_load"]["records"] > 0 and size["usual_way"][0]["rows"] > 0
+    assert set(size["dashboard"]["duckdb"]) == set(bench.DASHBOARD_QUERIES)
+    assert all(len(times) == 5 for times in size["dashboard"]["duckdb"].values())
+    assert size["build"][0]["dbt_s"] > 0 and size["build"][0]["children_peak_mib"] > 0  # dbt ran in a child
