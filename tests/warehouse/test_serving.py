@@ -260,21 +260,25 @@ def test_the_duckdb_file_carries_the_descriptions_too(warehouse):
 
 READER = """
 import sys, time, duckdb
+from pathlib import Path
 con = duckdb.connect(sys.argv[1], read_only=True, config={"autoload_known_extensions": False})
+stop = Path(sys.argv[2])
 tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
 views = [(s, v) for s, v in con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()]
 first = con.execute("select build from audit.build").fetchone()[0]
 print("ready", first, flush=True)
 queries = 0
-while not sys.stdin.closed:
+while True:
+    last = stop.exists()  # one more whole round after the build has been published
     for t in tables:
         con.execute(f'select count(*) from marts."{t}"').fetchall()
     for s, v in views:  # every view a BI tool would sync, with no extension loaded
         con.execute(f'select * from "{s}"."{v}" limit 1').fetchall()
     assert con.execute("select build from audit.build").fetchone()[0] == first, "saw another build"
     queries += 1
-    if sys.stdin.readline().strip() == "stop":
+    if last:
         break
+    time.sleep(0.2)
 print("done", queries, con.execute("select build from audit.build").fetchone()[0], flush=True)
 """
 
@@ -285,28 +289,18 @@ def test_a_reader_holding_the_file_through_a_build_and_publish_is_never_blocked(
     a new connection afterwards sees the new one."""
     import sys
 
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse.warehouse_path)],  # noqa: S603 - this interpreter
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse.warehouse_path), str(stop)],  # noqa: S603 - this interpreter
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ready = reader.stdout.readline().split()
-        assert ready[0] == "ready", reader.stderr.read()
+        assert ready and ready[0] == "ready", reader.stderr.read()
         before = ready[1]
-        done = threading.Event()
-
-        def keep_reading():
-            while not done.is_set():
-                reader.stdin.write("again\n")
-                reader.stdin.flush()
-                done.wait(0.05)
-
-        poker = threading.Thread(target=keep_reading)
-        poker.start()
         try:
             build.build_and_publish(warehouse)  # prepare, dbt, gates, rename: never waits for the reader
         finally:
-            done.set()
-            poker.join()
-        out, err = reader.communicate("stop\n", timeout=120)
+            stop.touch()
+        out, err = reader.communicate(timeout=300)
     finally:
         if reader.poll() is None:
             reader.kill()
