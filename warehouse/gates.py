@@ -83,22 +83,20 @@ def load_suite_definition(gate: str) -> dict:
         return json.load(fh)
 
 
+def _dicts(node: object):
+    """Every dict inside a suite definition's nested dicts and lists, outermost first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _dicts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _dicts(value)
+
+
 def suite_parameter_names(definition: dict) -> set[str]:
     """Every `$PARAMETER` name a suite refers to."""
-    names: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if "$PARAMETER" in node:
-                names.add(node["$PARAMETER"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(definition.get("expectations", []))
-    return names
+    return {node["$PARAMETER"] for node in _dicts(definition.get("expectations", [])) if "$PARAMETER" in node}
 
 
 def _context():
@@ -189,6 +187,21 @@ def _severity(result) -> str:
     return str(getattr(result.expectation_config.severity, "value", result.expectation_config.severity))
 
 
+def _error(result) -> str | None:
+    """The exception message when GX could not evaluate the expectation at all."""
+    info = result.exception_info or {}
+    return info.get("exception_message") if info.get("raised_exception") else None
+
+
+def _file(failures: list[str], warnings: list[str], type_: str, *, error: str | None, severity: str,
+          description: str) -> None:
+    """A failed expectation: an error or a critical one fails the gate, a `warning` one is reported."""
+    if error:
+        failures.append(f"{type_}: error {error}")
+    else:
+        (failures if severity == "critical" else warnings).append(description)
+
+
 def _record(settings: Settings, gate: str, *, target: str, batch_id: str, evaluated: int, failures: list[str],
             warnings: list[str], write_report) -> GateResult:
     """Write the report (`write_report(json_path)` writes the JSON and the HTML beside it) and the result row."""
@@ -229,14 +242,9 @@ def validate(
 
     failures, warnings = [], []
     for result in validation_result.results:
-        if result.success:
-            continue
-        if result.exception_info and result.exception_info.get("raised_exception"):
-            failures.append(f"{result.expectation_config.type}: error {result.exception_info.get('exception_message')}")
-        elif _severity(result) == "critical":
-            failures.append(_describe(result))
-        else:
-            warnings.append(_describe(result))
+        if not result.success:
+            _file(failures, warnings, result.expectation_config.type, error=_error(result), severity=_severity(result),
+                  description=_describe(result))
 
     def write_report(path: Path) -> None:
         _write_atomic(path, json.dumps(validation_result.to_json_dict(), indent=1, default=str))
@@ -254,24 +262,11 @@ ROW_COUNT_EXPECTATIONS = {"expect_table_row_count_to_be_between", "expect_table_
 def suite_columns(definition: dict) -> set[str]:
     """Every column a suite's expectations read (their columns, column pairs and lists, and row conditions)."""
     names: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key in ("column", "column_A", "column_B"):
-                if isinstance(node.get(key), str):
-                    names.add(node[key])
-            if isinstance(node.get("column"), dict) and isinstance(node["column"].get("name"), str):
-                names.add(node["column"]["name"])  # a structured row_condition
-            if isinstance(node.get("column_list"), list):
-                names.update(c for c in node["column_list"] if isinstance(c, str))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    for expectation in definition.get("expectations", []):
-        walk(expectation.get("kwargs", {}))
+    for node in _dicts([e.get("kwargs", {}) for e in definition.get("expectations", [])]):
+        names.update(node[key] for key in ("column", "column_A", "column_B") if isinstance(node.get(key), str))
+        if isinstance(node.get("column"), dict) and isinstance(node["column"].get("name"), str):
+            names.add(node["column"]["name"])  # a structured row_condition
+        names.update(c for c in node.get("column_list") or [] if isinstance(c, str))
     return names
 
 
@@ -283,7 +278,6 @@ ROW_EXPECTATIONS = {
     "expect_column_values_to_not_match_regex", "expect_column_pair_values_a_to_be_greater_than_b",
     "expect_column_pair_values_to_be_equal",
 }
-UNIQUENESS_EXPECTATIONS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 
 
 def partition_key(definition: dict) -> tuple[str, ...] | None:
@@ -306,6 +300,22 @@ def partition_key(definition: dict) -> tuple[str, ...] | None:
     if len(keys) > 1:
         return None
     return next(iter(keys), ())
+
+
+def _add_part(merged: dict[int, dict], result) -> None:
+    """Add one part's row-level results to the running sums, by each expectation's position in the suite."""
+    for r in result.results:  # GX orders results its own way: each carries its position in the suite
+        observed = r.result or {}
+        m = merged.setdefault(r.expectation_config.meta[POSITION], {
+            "success": True, "error": None, "element_count": 0, "missing_count": 0, "unexpected_count": 0,
+            "partial_unexpected_list": [],
+            # plain copies: a result object holds on to its part's DataFrame
+            "kwargs": dict(r.expectation_config.kwargs), "severity": _severity(r)})
+        m["error"] = m["error"] or _error(r)
+        m["success"] &= bool(r.success)
+        for key in ("element_count", "missing_count", "unexpected_count"):
+            m[key] += int(observed.get(key) or 0)
+        m["partial_unexpected_list"].extend((observed.get("partial_unexpected_list") or [])[: 20 - len(m["partial_unexpected_list"])])
 
 
 def validate_parts(
@@ -341,60 +351,39 @@ def validate_parts(
     table_result = _run_suite(gate, {**definition, "expectations": [expectations[i] for i in table_level]},
                               pd.DataFrame(index=pd.RangeIndex(table_rows)), parameters) if table_level else None
     row_suite = [{**expectations[i], "meta": {**expectations[i].get("meta", {}), POSITION: i}} for i in row_level]
-    rows_seen, r = 0, None
+    rows_seen = 0
     for part in parts:
         rows_seen += len(part)
         result = _run_suite(gate, {**definition, "expectations": row_suite}, part, parameters)
         part_docs.append(result.to_json_dict())
         part_pages.append(_html(result))
-        for r in result.results:  # GX orders results its own way: each carries its position in the suite
-            i = r.expectation_config.meta[POSITION]
-            m = merged.setdefault(i, {"success": True, "error": None, "element_count": 0, "missing_count": 0,
-                                      "unexpected_count": 0, "partial_unexpected_list": [],
-                                      # plain copies: a result object holds on to its part's DataFrame
-                                      "kwargs": dict(r.expectation_config.kwargs), "severity": _severity(r)})
-            if r.exception_info and r.exception_info.get("raised_exception"):
-                m["error"] = m["error"] or r.exception_info.get("exception_message")
-            observed = r.result or {}
-            m["success"] &= bool(r.success)
-            for key in ("element_count", "missing_count", "unexpected_count"):
-                m[key] += int(observed.get(key) or 0)
-            m["partial_unexpected_list"].extend((observed.get("partial_unexpected_list") or [])[: 20 - len(m["partial_unexpected_list"])])
-        del part, result, r
+        _add_part(merged, result)
+        del part, result
         gc.collect()  # GX's objects hold the part in reference cycles: free it before reading the next
     if rows_seen != table_rows:
         raise ValueError(f"gate {gate}: the parts held {rows_seen} rows, the table {table_rows}")
 
     failures, warnings, summary = [], [], []
     for i in row_level:
-        m = merged.get(i)
         e = expectations[i]
-        if m is None:  # an empty table: no part ran; a row-level expectation holds on no rows
-            summary.append({"type": e["type"], "kwargs": e.get("kwargs", {}), "success": True, "element_count": 0})
-            continue
+        m = merged.get(i) or {"success": True, "error": None, "element_count": 0, "missing_count": 0,
+                              "unexpected_count": 0, "partial_unexpected_list": []}  # an empty table: no part ran
+        considered = m["element_count"] - m["missing_count"]
         mostly = e.get("kwargs", {}).get("mostly")
         if mostly is not None and not m["error"]:
-            considered = m["element_count"] - m["missing_count"]
             m["success"] = considered == 0 or (considered - m["unexpected_count"]) / considered >= float(mostly)
-        considered = max(m["element_count"] - m["missing_count"], 1)
-        line = {"type": e["type"], "kwargs": e.get("kwargs", {}), "success": m["success"],
-                **{k: m[k] for k in ("element_count", "missing_count", "unexpected_count", "partial_unexpected_list")},
-                "unexpected_percent": 100.0 * m["unexpected_count"] / considered}
-        summary.append(line)
-        if m["success"]:
-            continue
-        if m["error"]:
-            failures.append(f"{e['type']}: error {m['error']}")
-            continue
-        described = _describe_config(e["type"], m["kwargs"], {"unexpected_count": m["unexpected_count"],
-                                                              "unexpected_percent": line["unexpected_percent"],
-                                                              "partial_unexpected_list": m["partial_unexpected_list"]})
-        (failures if m["severity"] == "critical" else warnings).append(described)
+        observed = {k: m[k] for k in ("element_count", "missing_count", "unexpected_count", "partial_unexpected_list")}
+        observed["unexpected_percent"] = 100.0 * m["unexpected_count"] / max(considered, 1)
+        summary.append({"type": e["type"], "kwargs": e.get("kwargs", {}), "success": m["success"], **observed})
+        if not m["success"]:
+            _file(failures, warnings, e["type"], error=m["error"], severity=m["severity"],
+                  description=_describe_config(e["type"], m["kwargs"], observed))
     for r in table_result.results if table_result else []:
         summary.append({"type": r.expectation_config.type, "kwargs": dict(r.expectation_config.kwargs),
                         "success": bool(r.success), "observed_value": (r.result or {}).get("observed_value")})
         if not r.success:
-            (failures if _severity(r) == "critical" else warnings).append(_describe(r))
+            _file(failures, warnings, r.expectation_config.type, error=_error(r), severity=_severity(r),
+                  description=_describe(r))
 
     def write_report(path: Path) -> None:
         document = {"gate": gate, "target": target, "table_rows": table_rows, "parts": len(part_docs),
