@@ -75,11 +75,9 @@ def make_root(root: Path, months: Sequence[str], scale: float) -> dict:
     """The Met's API months from devdata.scale, and the sample's census and boundaries beside them."""
     from devdata import sample
     from devdata import scale as national
-    from devdata.boroughs import write_file
 
     summary = national.generate(root, forces=[FORCE], months=list(months), formats=("api",), scale=scale)
-    write_file(root / sample.CENSUS_PATH, sample._csv_bytes(sample.CENSUS_HEADER, sample.census_rows(0)))
-    write_file(root / sample.BOUNDARIES_PATH, json.dumps(sample.boundaries(), separators=(",", ":")).encode())
+    sample.write_reference(root)
     return summary
 
 
@@ -109,8 +107,7 @@ def step_ingest(home: str, root: str, months: list[str], reference: bool) -> dic
         source = registry.get("police_uk_stop_search")
         records, started = 0, time.perf_counter()
         for month in months:
-            for planned in pipeline.plan(settings, source, month):
-                records += sum(c.get("rows") or 0 for c in pipeline.load_planned(settings, source, planned))
+            records += sum(c.get("rows") or 0 for c in pipeline.load_period(settings, source, month))
         return {"records": records, "seconds": time.perf_counter() - started}
 
 
@@ -171,7 +168,7 @@ DASHBOARD_QUERIES = {
         "order by period_end desc limit 72"),
     "monthly searches by borough, one year": (
         "select month, borough, sum(searches) as searches from marts.stop_search_monthly "
-        "where month >= (select max(month) from marts.stop_search_monthly) - interval 11 month group by 1, 2 order by 1, 2"),
+        "where month >= (select max(month) from marts.stop_search_monthly) - interval '11 months' group by 1, 2 order by 1, 2"),  # both dialects
     "searches of one borough and group, every month": (
         "select month, searches, arrests from marts.stop_search_monthly where borough = 'Lambeth' "
         "and ethnicity_basis = 'self_defined' and ethnic_group = 'Black' order by month"),
@@ -210,20 +207,12 @@ def step_dashboard(home: str, repeats: int) -> dict:
         return result
     from warehouse import serve_pg
 
-    cluster = Cluster(bindir)
-    cluster.start()
-    try:
-        pg_settings = get_settings({**os.environ, "MAPWH_HOME": home, "MAPWH_PG_DSN": cluster.dsn()})
-        serve_pg.publish(pg_settings)
-        import psycopg
+    import psycopg
 
+    with Cluster(bindir) as cluster:
+        serve_pg.publish(get_settings({**os.environ, "MAPWH_HOME": home, "MAPWH_PG_DSN": cluster.dsn()}))
         with psycopg.connect(cluster.dsn(), autocommit=True) as pg:
-            def run(sql: str) -> None:
-                pg.execute(sql.replace(" - interval 11 month", " - interval '11 months'")).fetchall()
-
-            result["postgres"] = _latencies(run, repeats)
-    finally:
-        cluster.stop()
+            result["postgres"] = _latencies(lambda sql: pg.execute(sql).fetchall(), repeats)
     return result
 
 
@@ -232,6 +221,15 @@ def _spread(values: Sequence[float], fmt: str = "{:.1f}") -> str:
     if len(values) == 1:
         return fmt.format(values[0]) + " (1 run)"
     return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def _seconds(runs: Sequence[dict], key: str = "seconds") -> list[float]:
+    return [r[key] for r in runs]
+
+
+def _full_refresh(size: dict) -> list[float]:
+    """Ingest + build of each run at one size."""
+    return [i["seconds"] + b["seconds"] for i, b in zip(size["ingest"], size["build"])]
 
 
 def _percentile(values: Sequence[float], p: float) -> float:
@@ -302,13 +300,12 @@ def _render(figures: dict, command: str) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures["sizes"]:
-        ingest = [r["seconds"] for r in f["ingest"]]
-        bare = [r["seconds"] for r in f["bare_scan"]]
+        ingest, bare = _seconds(f["ingest"]), _seconds(f["bare_scan"])
         ratio = statistics.median(bare) / statistics.median(ingest)
         lines.append(f"| {f['size']['label']} | {f['records']:,} | {f['mb']:.0f} | {_spread(ingest)} | "
                      f"{f['records'] / statistics.median(ingest):,.0f} | {f['mb'] / statistics.median(ingest):.1f} | "
-                     f"{_spread(bare, '{:.2f}')} | {ratio:.3f}× | {_spread([r['seconds'] for r in f['pandas_read']])} | "
-                     f"{max(r['peak_mib'] for r in f['ingest']):,.0f} |")
+                     f"{_spread(bare, '{:.2f}')} | {ratio:.3f}× | {_spread(_seconds(f['pandas_read']))} | "
+                     f"{max(_seconds(f['ingest'], 'peak_mib')):,.0f} |")
     lines += [
         "",
         "## 2. Full refresh: ingest, then prepare + dbt build + mart gates + publish",
@@ -317,14 +314,12 @@ def _render(figures: dict, command: str) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures["sizes"]:
-        b = f["build"]
-        full = [i["seconds"] + x["seconds"] for i, x in zip(f["ingest"], b)]
+        b, full = f["build"], _full_refresh(f)
+        steps = " | ".join(_spread(_seconds(b, key)) for key in ("prepare_s", "dbt_s", "gates_s", "publish_s"))
         lines.append(
-            f"| {f['size']['label']} | {f['records']:,} | {_spread([r['seconds'] for r in f['ingest']])} | "
-            f"{_spread([r['prepare_s'] for r in b])} | {_spread([r['dbt_s'] for r in b])} | {_spread([r['gates_s'] for r in b])} | "
-            f"{_spread([r['publish_s'] for r in b])} | {_spread(full)} | "
-            f"{statistics.median(full) / statistics.median([r['seconds'] for r in f['bare_scan']]):,.0f}× | "
-            f"{b[0]['file_mb']:.0f} | {max(r['peak_mib'] for r in b):,.0f} / {max(r['children_peak_mib'] for r in b):,.0f} |")
+            f"| {f['size']['label']} | {f['records']:,} | {_spread(_seconds(f['ingest']))} | {steps} | {_spread(full)} | "
+            f"{statistics.median(full) / statistics.median(_seconds(f['bare_scan'])):,.0f}× | "
+            f"{b[0]['file_mb']:.0f} | {max(_seconds(b, 'peak_mib')):,.0f} / {max(_seconds(b, 'children_peak_mib')):,.0f} |")
     lines += [
         "",
         "## 3. One-month refresh on top of the history (load one more month, rebuild)",
@@ -334,7 +329,7 @@ def _render(figures: dict, command: str) -> list[str]:
     ]
     for f in figures["sizes"]:
         total = f["refresh_load"]["seconds"] + f["refresh_build"]["seconds"]
-        usual = statistics.median([r["seconds"] for r in f["usual_way"]])
+        usual = statistics.median(_seconds(f["usual_way"]))
         lines.append(f"| {f['size']['label']} | {f['refresh_load']['seconds']:.1f} | {f['refresh_build']['seconds']:.1f} | "
                      f"{total:.1f} | {usual / total:.2f}× as fast |")
     lines += [
@@ -358,9 +353,8 @@ def _render(figures: dict, command: str) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for f in figures["sizes"]:
-        usual = [r["seconds"] for r in f["usual_way"]]
-        full = [i["seconds"] + x["seconds"] for i, x in zip(f["ingest"], f["build"])]
-        lines.append(f"| {f['size']['label']} | {_spread(usual)} | {max(r['peak_mib'] for r in f['usual_way']):,.0f} | "
+        usual, full = _seconds(f["usual_way"]), _full_refresh(f)
+        lines.append(f"| {f['size']['label']} | {_spread(usual)} | {max(_seconds(f['usual_way'], 'peak_mib')):,.0f} | "
                      f"{_spread(full)} | {statistics.median(full) / statistics.median(usual):.2f} |")
     lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(figures, indent=1, default=str), "```"]
     return lines

@@ -67,10 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      **mirror.source_environment(server)})
             for name in ("census_population", "london_boundaries"):
                 pipeline.load(settings, registry.get(name))
-            stops = registry.get("police_uk_stop_search")
             for month in summary["months"]:
-                for planned in pipeline.plan(settings, stops, month):
-                    pipeline.load_planned(settings, stops, planned)
+                pipeline.load_period(settings, registry.get("police_uk_stop_search"), month)
         path = build.prepare(settings)
         t = time.perf_counter()
         rows = multiply(path, args.copies)

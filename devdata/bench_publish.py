@@ -75,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.core.config import get_settings
     from warehouse import serve_pg
 
-    cluster = Cluster(bindir)
-    cluster.start()
-    try:
+    with Cluster(bindir) as cluster:
         settings = get_settings({"MAPWH_HOME": str(db.parent), "MAPWH_PG_DSN": cluster.dsn()})
         times: dict[str, list[float]] = {"psycopg": [], "extension": [], "publish": []}
         rows = 0
@@ -93,8 +91,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rows only, psycopg COPY write_row from Python:      {median['psycopg']:.2f} s, {rows / median['psycopg']:,.0f} rows/s")
         print(f"rows only, DuckDB postgres extension (binary COPY): {median['extension']:.2f} s, {rows / median['extension']:,.0f} rows/s")
         print(f"serve_pg.publish (extension + keys, indexes, comments, swap): {median['publish']:.2f} s")
-    finally:
-        cluster.stop()
     return 0
 
 

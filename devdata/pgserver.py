@@ -21,7 +21,8 @@ def server_bindir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -31,7 +32,7 @@ class Cluster:
     def __init__(self, bindir: Path):
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="mapwh-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.as_postgres = os.geteuid() == 0
         if self.as_postgres:
             os.chmod(self.root, 0o700)  # then owned by postgres: only the server uses it
@@ -58,3 +59,14 @@ class Cluster:
             self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "Cluster":
+        try:
+            self.start()
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

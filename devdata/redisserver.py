@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from devdata.pgserver import free_port
+
 
 def server_binary() -> Path | None:
     for candidate in ("/usr/bin/redis-server", shutil.which("redis-server")):
@@ -18,17 +20,11 @@ def server_binary() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     def __init__(self, binary: Path):
         self.binary = binary
         self.root = Path(tempfile.mkdtemp(prefix="mapwh-redis-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> str:

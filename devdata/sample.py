@@ -562,6 +562,14 @@ def _readme(seed: int, months: list[str], empty: list[str], archive_months: Sequ
     return "\n".join(lines) + "\n"
 
 
+def write_reference(out_dir: Path, seed: int = 0) -> tuple[Path, Path]:
+    """The census CSV and the boundary GeoJSON under out_dir (what `reference_data` loads)."""
+    census_path, boundaries_path = out_dir / CENSUS_PATH, out_dir / BOUNDARIES_PATH
+    write_file(census_path, _csv_bytes(CENSUS_HEADER, census_rows(seed)))
+    write_file(boundaries_path, json.dumps(boundaries(), separators=(",", ":")).encode("utf-8"))
+    return census_path, boundaries_path
+
+
 def generate(
     out_dir: Path,
     *,
@@ -613,10 +621,7 @@ def generate(
         write_file(path, _csv_bytes(ARCHIVE_HEADER, rows))
         archive_paths.append(str(path))
 
-    census_path = out_dir / CENSUS_PATH
-    write_file(census_path, _csv_bytes(CENSUS_HEADER, census_rows(seed)))
-    boundaries_path = out_dir / BOUNDARIES_PATH
-    write_file(boundaries_path, json.dumps(boundaries(), separators=(",", ":")).encode("utf-8"))
+    census_path, boundaries_path = write_reference(out_dir, seed)
     workforce_paths = workforce.generate(out_dir, seed=seed)  # writes workforce/SYNTHETIC.txt itself
 
     readme_path = out_dir / "README.md"

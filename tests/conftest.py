@@ -17,13 +17,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
-def require_shared_data() -> Path:
-    if (SHARED_DATA / "MANIFEST.tsv").exists():
-        return SHARED_DATA
-    message = f"real extracts not found at {SHARED_DATA} (../shared/data beside the project)"
+def required(found, message: str):
+    """`found`, or skip the test with `message` when it is None: fail instead under CI=true, which must
+    never pass by skipping (the real extracts, a server or browser the project's set-up installs)."""
+    if found is not None:
+        return found
     if os.environ.get("CI") == "true":
-        pytest.fail(message + "; CI=true requires them")
+        pytest.fail(message + "; CI=true requires it")
     pytest.skip(message)
+
+
+def require_shared_data() -> Path:
+    return required(SHARED_DATA if (SHARED_DATA / "MANIFEST.tsv").exists() else None,
+                    f"real extracts not found at {SHARED_DATA} (../shared/data beside the project)")
 
 
 @pytest.fixture

@@ -305,6 +305,11 @@ def load_planned(settings: Settings, source: Source, planned: Plan) -> list[dict
     raise NotPublished(f"{source.name} {planned.period}: not at {', '.join(planned.locations)} ({planned.note})")
 
 
+def load_period(settings: Settings, source: Source, period: str) -> list[dict]:
+    """Plan one period of a partitioned source and load what the plan names (as one scheduled run does, in sequence)."""
+    return [committed for planned in plan(settings, source, period) for committed in load_planned(settings, source, planned)]
+
+
 def load(settings: Settings, source: Source) -> list[dict]:
     """Every configured location of a whole source (each file may hold several batches)."""
     locations = source.locations(settings)

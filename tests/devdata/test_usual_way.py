@@ -46,10 +46,8 @@ def built(tmp_path_factory):
         settings = get_settings({**source_environment(server), "MAPWH_HOME": str(home)})
         for name in ("census_population", "london_boundaries"):
             pipeline.load(settings, registry.get(name))
-        stops = registry.get("police_uk_stop_search")
         for month in (*API_MONTHS, ARCHIVE_MONTH):  # the archive month last: its volume is no trailing median
-            for planned in pipeline.plan(settings, stops, month):
-                pipeline.load_planned(settings, stops, planned)
+            pipeline.load_period(settings, registry.get("police_uk_stop_search"), month)
     build.build_and_publish(settings)
     files = [root / sample.STOPS_DIR / f"{m}.json" for m in API_MONTHS]
     files += [Path(p) for p in summary["paths"]["archive"]]

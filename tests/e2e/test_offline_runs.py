@@ -17,6 +17,7 @@ import pytest
 
 from devdata import sample
 from devdata.mirror import serve, source_environment
+from tests.conftest import required
 
 pytestmark = pytest.mark.e2e
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -85,12 +86,8 @@ def test_the_report_renders_in_a_real_browser(sample_run, tmp_path):
     report = home / "report.html"
     page = report.read_text()
     assert "https://" not in page.split("<script>", 2)[1][:200] and "cdn.jsdelivr" not in page  # nothing fetched at view time
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        message = "chromium not found (bin/run-tests installs Debian's chromium when it is missing)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    chromium = required(shutil.which("chromium") or shutil.which("chromium-browser"),
+                        "chromium not found (bin/run-tests installs Debian's chromium when it is missing)")
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=20000"]
     dom = subprocess.run(flags + ["--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
     charts = page.count("class='chart'")

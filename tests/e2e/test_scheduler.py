@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,28 +39,15 @@ import pytest
 
 from devdata import sample
 from devdata.mirror import serve, source_environment
-from devdata.pgserver import Cluster, server_bindir
+from devdata.pgserver import Cluster, free_port, server_bindir
 from devdata.redisserver import Server, server_binary
+from tests.conftest import required
 from tests.test_deployment import AIRFLOW_SERVICES, VARIABLE, command, compose, env_example, healthcheck_command, services
 
 pytestmark = pytest.mark.e2e
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 INIT, API, WORKER = "airflow-init", "airflow-apiserver", "airflow-worker"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def require(found, message: str):
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 def dot_env() -> dict[str, str]:
@@ -136,8 +122,8 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
 
 
 def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_assets_build_the_warehouse(tmp_path):
-    bindir = require(server_bindir(), "no PostgreSQL server binaries (bin/ensure-postgres installs Debian's postgresql)")
-    redis_binary = require(server_binary(), "no redis-server (bin/ensure-redis installs Debian's redis-server)")
+    bindir = required(server_bindir(), "no PostgreSQL server binaries (bin/ensure-postgres installs Debian's postgresql)")
+    redis_binary = required(server_binary(), "no redis-server (bin/ensure-redis installs Debian's redis-server)")
     root = tmp_path / "sample"
     sample.generate(root, first_month="2025-01", last_month="2025-03", archive_months=(), empty_months=())
     logs = tmp_path / "logs"

@@ -22,21 +22,15 @@ from devdata.mirror import serve, source_environment
 from ingest import registry
 from ingest.core.config import get_settings
 from devdata.pgserver import Cluster, server_bindir
+from tests.conftest import required
 from warehouse import build, pipeline, serve_pg
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    bindir = server_bindir()
-    if bindir is None:
-        message = "no PostgreSQL server binaries (bin/ensure-postgres installs Debian's postgresql)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = Cluster(bindir)
-    server.start()
-    yield server
-    server.stop()
+    bindir = required(server_bindir(), "no PostgreSQL server binaries (bin/ensure-postgres installs Debian's postgresql)")
+    with Cluster(bindir) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +40,11 @@ def warehouse(tmp_path_factory):
     sample.generate(root, first_month="2025-01", last_month="2025-02", archive_months=(), empty_months=())
     home = tmp_path_factory.mktemp("home")
     with serve(root) as server:
-        env = {k: v for k, v in source_environment(server).items()}
-        settings = get_settings({**env, "MAPWH_HOME": str(home)})
+        settings = get_settings({**source_environment(server), "MAPWH_HOME": str(home)})
         for name in ("census_population", "london_boundaries", "workforce", "workforce_joiners", "workforce_promotions"):
             pipeline.load(settings, registry.get(name))
-        stops = registry.get("police_uk_stop_search")
         for month in ("2025-01", "2025-02"):
-            for planned in pipeline.plan(settings, stops, month):
-                pipeline.load_planned(settings, stops, planned)
+            pipeline.load_period(settings, registry.get("police_uk_stop_search"), month)
     build.build_and_publish(settings)
     return settings
 
