@@ -273,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         except SiteFailed as exc:
             print(exc, file=sys.stderr)
             return 1
-        source = settings.warehouse_path if settings.warehouse_path.exists() else "nothing published yet: empty catalog"
-        print(f"dbt docs site: {out} (from a copy of {source}; open it in a browser, it needs no network)")
+        source = (f"from a copy of {settings.warehouse_path}" if settings.warehouse_path.exists()
+                  else "nothing is published yet: the catalog is empty")
+        print(f"dbt docs site: {out} ({source}; open it in a browser, it needs no network)")
         return 0
 
     stale = 0
