@@ -1,8 +1,10 @@
 """
 ### Warehouse build: dbt, mart gates, atomic publish
 
-Triggered whenever a source Asset is updated. Builds a new DuckDB file from
-the validated zone, runs one `dbt build` on it (models, seeds, data tests,
+Triggered whenever a source Asset is updated. Builds a new DuckDB file (a
+copy of the published one in which only the police.uk periods whose batch
+changed are recomputed; trigger with `{"full_refresh": true}` to rebuild
+everything from the validated zone), runs one `dbt build` on it (models, seeds, data tests,
 unit tests), validates every mart with Great Expectations and only then
 swaps it in as `warehouse.duckdb`, then renders the HTML report beside it
 (`report.html`) and, when `MAPWH_PG_DSN` is set, publishes the marts to
@@ -15,7 +17,7 @@ time, and every step holds the one-slot `duckdb_writer` pool.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import AssetAny, dag, task
+from airflow.sdk import AssetAny, Param, dag, task
 
 from warehouse.orchestration import (
     DEFAULT_ARGS,
@@ -38,12 +40,15 @@ from warehouse.orchestration import (
     default_args={**DEFAULT_ARGS, "pool": WRITER_POOL},
     doc_md=__doc__,
     tags=["build", "dbt", "quality"],
+    params={"full_refresh": Param(False, type="boolean",
+                                  description="Rebuild every period from the validated zone instead of copying the "
+                                              "published build and recomputing only the changed periods.")},
 )
 def warehouse_build():
     @task
-    def prepare() -> str:
-        """New DuckDB file with the validated zone in schema raw."""
-        return build_step("prepare")
+    def prepare(params: dict | None = None) -> str:
+        """New DuckDB file: a copy of the published one brought up to date (incremental), or a full rebuild."""
+        return build_step("prepare", full_refresh=bool((params or {}).get("full_refresh")))
 
     @task(retries=0)
     def dbt_build(path: str) -> str:

@@ -27,6 +27,7 @@ slot) also runs one build task at a time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -130,17 +131,45 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame
     con.unregister("frame")
 
 
-def prepare(settings: Settings) -> Path:
-    """Create a new warehouse file holding the validated zone in schema `raw` (a partial file never stays)."""
+# Raw tables whose dbt models are incremental by period: a build copied from the
+# published file recomputes only the periods whose batch changed (decision 0025).
+INCREMENTAL_TABLES = ("police_uk_stop_searches",)
+# Raw tables those incremental models also read: when one of their batches
+# changes, every period must be recomputed, so they are part of the basis.
+BASIS_TABLES = ("london_boundaries",)
+# What a stored per-period result depends on besides its own period's rows:
+# the dbt project's files (models, seeds, macros) and the DuckDB version.
+BASIS_FILES = ("dbt_project.yml", "models", "seeds", "macros")
+# Bump when the way a build file is laid out changes, to force one full build.
+BUILD_LAYOUT = "2"
+
+
+def prepare(settings: Settings, *, full_refresh: bool = False) -> Path:
+    """Create a new warehouse file holding the validated zone in schema `raw` (a partial file never stays).
+
+    Incremental by default: when the published build was made from the same
+    basis (`incremental_basis`), the new file is a copy of it whose raw tables
+    are brought up to date period by period (only changed batches are read),
+    and `raw.refresh_periods` tells the incremental dbt models which periods to
+    recompute. Otherwise, or with `full_refresh`, the file is built from
+    scratch and every model recomputes everything. Both give identical marts.
+    """
     with writer_lock(settings, "prepare a build"):
         path = new_build_path(settings, next_build_sequence(settings))
         try:
-            counts = _fill_raw(settings, path)
+            basis = incremental_basis(settings)
+            reason = "full refresh asked for" if full_refresh else full_build_reason(settings, basis)
+            if reason is None:
+                counts = _sync_raw(settings, path, basis)
+                mode = "incremental"
+            else:
+                counts = _fill_raw(settings, path, basis, reason)
+                mode = f"full ({reason})"
         except BaseException:
             for leftover in (path, path.with_name(path.name + ".wal")):
                 leftover.unlink(missing_ok=True)
             raise
-    log.info("prepared build %s with %s", path.name, ", ".join(f"{t}={n}" for t, n in counts.items()))
+    log.info("prepared %s build %s with %s", mode, path.name, ", ".join(f"{t}={n}" for t, n in counts.items()))
     return path
 
 
@@ -149,55 +178,153 @@ def duckdb_limits(settings: Settings) -> dict[str, str]:
     return {"memory_limit": settings.get("MAPWH_DUCKDB_MEMORY_LIMIT", "4GB"), "threads": settings.get("MAPWH_DUCKDB_THREADS", "2")}
 
 
-def _fill_raw(settings: Settings, path: Path) -> dict[str, int]:
+def incremental_basis(settings: Settings) -> str:
+    """A fingerprint of everything a stored per-period result depends on besides its period's own rows.
+
+    The dbt project's models, seeds and macros, the DuckDB version, the build
+    layout and the batches serving `BASIS_TABLES`. A build may be copied from
+    the published one only when their bases are equal.
+    """
+    digest = hashlib.sha256(f"layout {BUILD_LAYOUT}\nduckdb {duckdb.__version__}\n".encode())
+    for name in BASIS_FILES:
+        root = DBT_PROJECT_DIR / name
+        for file in sorted([root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())):
+            digest.update(f"{file.relative_to(DBT_PROJECT_DIR)}\n".encode())
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+    for table in BASIS_TABLES:
+        for batch in validated.all_current(settings.validated_dir, table):
+            digest.update(f"{table} {batch['period']} {batch['batch_id']}\n".encode())
+    return digest.hexdigest()
+
+
+def full_build_reason(settings: Settings, basis: str) -> str | None:
+    """Why the next build cannot be copied from the published one, or None when it can."""
+    if not settings.warehouse_path.exists():
+        return "nothing published yet"
+    try:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.Error as exc:
+        return f"the published file cannot be opened: {exc}"
+    try:
+        columns = {c for (c,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'audit' and table_name = 'build'").fetchall()}
+        if "basis" not in columns:
+            return "the published build records no basis"
+        (published_basis,) = con.execute("select basis from audit.build").fetchone()
+    finally:
+        con.close()
+    if published_basis != basis:
+        return "the dbt project, DuckDB or the boundaries changed since the published build"
+    return None
+
+
+def _fill_raw(settings: Settings, path: Path, basis: str, reason: str) -> dict[str, int]:
+    """A new file from scratch: every serving batch into `raw`, every period to recompute."""
     con = duckdb.connect(str(path), config=duckdb_limits(settings))
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute("create schema raw")
         con.execute("create schema audit")
-        # which build this file is: `mapwh status`, the report and the PostgreSQL publication name it
-        con.execute("create table audit.build as select ? as build, ? as sequence, now() as prepared_at",
-                    [path.stem, build_sequence(path)])
         tables = [source.table for source in registry.sources().values()]
+        serving = {}
         for table in tables:
             con.execute(table.create_sql("raw"))
-            files = validated.parquet_files(settings.validated_dir, table.name)
-            if files:
-                cols = ", ".join(quote_ident(c) for c in table.column_names)
-                con.execute(f"insert into raw.{quote_ident(table.name)} select {cols} from read_parquet(?)",  # noqa: S608 - quoted identifiers
-                            [[str(f) for f in files]])
-        loaded = validated.LOADED_BATCHES
-        con.execute(loaded.create_sql("raw"))
-        batches = pd.DataFrame(
-            [
-                {c: b.get(c) for c in loaded.column_names}
-                for table in tables
-                for b in validated.all_current(settings.validated_dir, table.name)
-            ],
-            columns=loaded.column_names,
-        )
-        _insert_frame(con, "raw", "loaded_batches", batches)
-        con.execute(
-            "create table audit.raw_responses (source varchar, period varchar, url varchar, sha256 varchar,"
-            " bytes bigint, records bigint, fetched_at timestamptz, status varchar, path varchar,"
-            " batch_id varchar, detail varchar)"
-        )
-        manifest = pd.DataFrame(read_jsonl(settings.manifest_path))
-        if not manifest.empty:
-            _insert_frame(con, "audit", "raw_responses", manifest.reindex(columns=[
-                "source", "period", "url", "sha256", "bytes", "records", "fetched_at", "status", "path", "batch_id", "detail",
-            ]))
-        con.execute(
-            "create table audit.gate_results (gate varchar, target varchar, batch_id varchar, success boolean,"
-            " evaluated integer, failures varchar[], warnings varchar[], report_path varchar, evaluated_at timestamptz)"
-        )
-        results = pd.DataFrame(read_jsonl(settings.audit_dir / "gate_results.jsonl"))
-        if not results.empty:
-            _insert_frame(con, "audit", "gate_results", results)
-        counts = {t.name: con.table(f"raw.{quote_ident(t.name)}").count("*").fetchone()[0] for t in tables}
-        con.execute("checkpoint")
+            serving[table.name] = validated.all_current(settings.validated_dir, table.name)  # one snapshot per table
+            _insert_batches(con, settings, table, serving[table.name])
+        refresh = [{"table_name": t, "period": b["period"], "batch_id": b["batch_id"], "change": "full",
+                    "loaded_at": b.get("loaded_at")} for t, batches in serving.items() for b in batches]
+        return _write_audit(con, settings, path, tables, serving, refresh, mode="full", basis=basis, based_on=None,
+                            reason=reason)
     finally:
         con.close()
+
+
+def _sync_raw(settings: Settings, path: Path, basis: str) -> dict[str, int]:
+    """A copy of the published file whose raw tables are brought up to date period by period.
+
+    For each raw table, a period whose serving batch differs from the one the
+    published file holds (by `raw.loaded_batches`) has its rows deleted and
+    the new batch's rows inserted; unchanged periods are not read at all.
+    """
+    published = settings.warehouse_path
+    tmp = path.with_name(f".{path.name}.copy")
+    shutil.copyfile(published, tmp)  # under the writer lock: nothing can replace the published file meanwhile
+    os.replace(tmp, path)
+    con = duckdb.connect(str(path), config=duckdb_limits(settings))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        (based_on,) = con.execute("select build from audit.build").fetchone()
+        tables = [source.table for source in registry.sources().values()]
+        serving, refresh = {}, []
+        for table in tables:
+            if not con.execute("select 1 from duckdb_tables() where schema_name = 'raw' and table_name = ?",
+                               [table.name]).fetchone():
+                con.execute(table.create_sql("raw"))  # a source added since the published build
+            serving[table.name] = validated.all_current(settings.validated_dir, table.name)
+            before = {period: (batch_id, loaded_at) for period, batch_id, loaded_at in con.execute(
+                "select period, batch_id, loaded_at from raw.loaded_batches where table_name = ?", [table.name]).fetchall()}
+            now = {b["period"]: b for b in serving[table.name]}
+            changed = [b for period, b in now.items() if before.get(period, (None,))[0] != b["batch_id"]]
+            removed = [p for p in before if p not in now]
+            for b in changed:
+                refresh.append({"table_name": table.name, "period": b["period"], "batch_id": b["batch_id"],
+                                "change": "replaced" if b["period"] in before else "added", "loaded_at": b.get("loaded_at")})
+            refresh += [{"table_name": table.name, "period": p, "batch_id": before[p][0], "change": "removed",
+                         "loaded_at": before[p][1]} for p in removed]
+            stale = [b["period"] for b in changed] + removed
+            if stale:
+                con.execute(f"delete from raw.{quote_ident(table.name)} where list_contains(?, period)", [stale])  # noqa: S608 - quoted identifier
+            _insert_batches(con, settings, table, changed)
+        for name in ("build", "raw_responses", "gate_results"):
+            con.execute(f"drop table audit.{name}")  # noqa: S608 - fixed names
+        for name in ("loaded_batches", "refresh_periods"):
+            con.execute(f"drop table if exists raw.{name}")  # noqa: S608 - fixed names
+        return _write_audit(con, settings, path, tables, serving, refresh, mode="incremental", basis=basis,
+                            based_on=based_on, reason=None)
+    finally:
+        con.close()
+
+
+def _insert_batches(con: duckdb.DuckDBPyConnection, settings: Settings, table, batches: list[dict]) -> None:
+    files = [str(validated.period_dir(settings.validated_dir, table.name, b["period"]) / b["file"])
+             for b in batches if b.get("file")]
+    if files:
+        cols = ", ".join(quote_ident(c) for c in table.column_names)
+        con.execute(f"insert into raw.{quote_ident(table.name)} select {cols} from read_parquet(?)",  # noqa: S608 - quoted identifiers
+                    [files])
+
+
+def _write_audit(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, tables, serving: dict[str, list[dict]],
+                 refresh: list[dict], *, mode: str, basis: str, based_on: str | None, reason: str | None) -> dict[str, int]:
+    """The build's own record, what it holds and recomputes, and the raw-zone manifest and gate history."""
+    # which build this file is: `mapwh status`, the report and the PostgreSQL publication name it
+    # and how it was made: `full` (with the reason) or `incremental` (copied from build `based_on`)
+    con.execute("create table audit.build as select ? as build, ? as sequence, now() as prepared_at, ? as mode,"
+                " ? as reason, ? as basis, ? as based_on", [path.stem, build_sequence(path), mode, reason, basis, based_on])
+    for contract, rows in ((validated.LOADED_BATCHES, [b for batches in serving.values() for b in batches]),
+                           (validated.REFRESH_PERIODS, refresh)):
+        con.execute(contract.create_sql("raw"))
+        frame = pd.DataFrame([{c: r.get(c) for c in contract.column_names} for r in rows], columns=contract.column_names)
+        _insert_frame(con, "raw", contract.name, frame)
+    con.execute(
+        "create table audit.raw_responses (source varchar, period varchar, url varchar, sha256 varchar,"
+        " bytes bigint, records bigint, fetched_at timestamptz, status varchar, path varchar,"
+        " batch_id varchar, detail varchar)"
+    )
+    manifest = pd.DataFrame(read_jsonl(settings.manifest_path))
+    if not manifest.empty:
+        _insert_frame(con, "audit", "raw_responses", manifest.reindex(columns=[
+            "source", "period", "url", "sha256", "bytes", "records", "fetched_at", "status", "path", "batch_id", "detail",
+        ]))
+    con.execute(
+        "create table audit.gate_results (gate varchar, target varchar, batch_id varchar, success boolean,"
+        " evaluated integer, failures varchar[], warnings varchar[], report_path varchar, evaluated_at timestamptz)"
+    )
+    results = pd.DataFrame(read_jsonl(settings.audit_dir / "gate_results.jsonl"))
+    if not results.empty:
+        _insert_frame(con, "audit", "gate_results", results)
+    counts = {t.name: con.table(f"raw.{quote_ident(t.name)}").count("*").fetchone()[0] for t in tables}
+    con.execute("checkpoint")
     return counts
 
 
@@ -275,12 +402,16 @@ def gate_part_rows(settings: Settings) -> int:
 
 
 def gate_table(settings: Settings, db_path: Path, gate: str, schema: str, table: str, *, batch_id: str,
-               parameters: dict | None = None) -> gates.GateResult:
+               parameters: dict | None = None, periods: list[str] | None = None) -> gates.GateResult:
     """Validate one table with its suite, reading only the columns the suite uses.
 
     A table of more than `gate_part_rows` rows is read and validated in parts
     (`gates.validate_parts`), split on the suite's uniqueness key by a hash in
     DuckDB, so memory stays bounded by one part whatever the table's size.
+    With `periods`, the row-level expectations see only the rows of those
+    periods (the ones an incremental build recomputed; the rest passed this
+    gate when they were built and have not changed), while the row-count
+    expectations still see the whole table.
     """
     definition = gates.load_suite_definition(gate)
     con = duckdb.connect(str(db_path), read_only=True)
@@ -296,6 +427,20 @@ def gate_table(settings: Settings, db_path: Path, gate: str, schema: str, table:
         key = gates.partition_key(definition)
         part_rows = gate_part_rows(settings)
         target = f"{schema}.{table} in {db_path.name}"
+        if periods is not None:
+            scope = "list_contains(?, period)"
+            checked = con.execute(f"select count(*) from {relation} where {scope}", [periods]).fetchone()[0]  # noqa: S608 - quoted identifiers
+            parts = max(1, -(-checked // part_rows))
+            split = f"hash({', '.join(quote_ident(c) for c in key)})" if key else "rowid"
+
+            def period_parts():
+                for i in range(parts):
+                    yield _df(con.execute(f"select {select} from {relation} where {scope} and {split} % {parts} = {i}",  # noqa: S608 - quoted identifiers, integers
+                                          [periods]))
+
+            return gates.validate_parts(settings, gate, period_parts(), table_rows=rows, rows_checked=checked,
+                                        target=f"{target}, {len(periods)} refreshed periods", batch_id=batch_id,
+                                        parameters=parameters)
         if rows <= part_rows or key is None:
             if key is None and rows > part_rows:
                 log.warning("gate %s: its suite cannot be split, so %s rows of %s are read whole", gate, f"{rows:,}", relation)
@@ -327,6 +472,27 @@ def published_row_counts(settings: Settings) -> dict[str, int]:
         con.close()
 
 
+# Marts that incremental builds extend period by period, and the raw table whose periods they follow.
+INCREMENTAL_MARTS = {"fct_stop_search": "police_uk_stop_searches"}
+
+
+def refreshed_periods(db_path: Path) -> dict[str, list[str]] | None:
+    """{raw table: periods} an incremental build recomputed; None for a full build (everything was)."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        columns = {c for (c,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'audit' and table_name = 'build'").fetchall()}
+        mode = con.execute("select mode from audit.build").fetchone()[0] if "mode" in columns else None
+        if mode != "incremental":
+            return None
+        found: dict[str, list[str]] = {}
+        for table, period in con.execute("select table_name, period from raw.refresh_periods order by 1, 2").fetchall():
+            found.setdefault(table, []).append(period)
+        return found
+    finally:
+        con.close()
+
+
 def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     """Validate every mart; any failure raises GateFailed after all were checked.
 
@@ -337,13 +503,15 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     ensure_not_superseded(settings, db_path)
     shrink_floor = float(settings.get("MAPWH_MART_SHRINK_FLOOR", "0.5"))
     published = published_row_counts(settings)
+    refreshed = refreshed_periods(db_path)
     results = []
     for gate in mart_gates():
         name = gate.removeprefix("mart_")
         floor = int(published.get(name, 0) * shrink_floor)
+        periods = refreshed.get(INCREMENTAL_MARTS[name]) if name in INCREMENTAL_MARTS and refreshed is not None else None
         try:
             results.append(gate_table(settings, db_path, gate, MART_SCHEMA, name, batch_id=db_path.stem,
-                                      parameters={"published_rows_floor": floor}))
+                                      parameters={"published_rows_floor": floor}, periods=periods))
         except duckdb.Error:
             ensure_not_superseded(settings, db_path)  # a newer build published meanwhile and removed this file
             raise

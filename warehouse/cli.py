@@ -191,8 +191,8 @@ def _run(out, settings, chosen: list[str], args, path) -> int:
             failures.append(dag_id)
     # In a deployed Airflow the build runs when a source Asset is updated,
     # which a failed or skipped load does not do; the CLI follows suit.
-    if loaded or not settings.warehouse_path.exists():
-        if not _run_build(out, settings, dags["warehouse_build"]):
+    if loaded or args.full_refresh or not settings.warehouse_path.exists():
+        if not _run_build(out, settings, dags["warehouse_build"], full_refresh=args.full_refresh):
             failures.append("warehouse_build")
     else:
         out.print("warehouse_build: not run (nothing new was loaded; the published warehouse is unchanged)")
@@ -255,18 +255,19 @@ def _run_whole(out, settings, dag, selected) -> tuple[bool, bool]:
     return state == "success", any(tasks.get(s.name) == "success" for s in selected)
 
 
-def _run_build(out, settings, dag) -> bool:
+def _run_build(out, settings, dag, *, full_refresh: bool = False) -> bool:
     from warehouse import console
 
     since = time.time()
     with console.progress(out) as bar:
         task = bar.add_task("warehouse_build", total=1)
-        state, tasks = _run_dag(dag)
+        state, tasks = _run_dag(dag, run_conf={"full_refresh": full_refresh})
         bar.advance(task)
         if state == "success" and tasks.get("publish") == "skipped":
             bar.console.print("  not published: a newer build was published meanwhile (see the log)")
         elif state == "success":
-            bar.console.print(f"  built, gated and published {settings.warehouse_path} in {time.time() - since:.0f}s")
+            bar.console.print(f"  built ({_build_mode(settings)}), gated and published {settings.warehouse_path}"
+                              f" in {time.time() - since:.0f}s")
             if tasks.get("report") == "success":
                 from warehouse.report import report_path
 
@@ -283,6 +284,19 @@ def _run_build(out, settings, dag) -> bool:
                 reason = (lines[0].split(":")[0] + ": " + (detail[0] if detail else lines[0]))[:240]
             bar.console.print(f"  FAILED at {', '.join(failed) or '?'}: {reason} (the published warehouse is unchanged)")
     return state == "success"
+
+
+def _build_mode(settings) -> str:
+    """How the published build was made: `incremental, N periods recomputed` or `full: <reason>`."""
+    rows = _published_query(settings, "select mode, reason from audit.build")
+    refreshed = _published_query(settings, "select count(*) from raw.refresh_periods where change <> 'full'")
+    if not rows:
+        return "unknown"
+    mode, reason = rows[0]
+    if mode == "incremental":
+        n = refreshed[0][0] if refreshed else 0
+        return f"incremental, {n} period{'s' if n != 1 else ''} recomputed"
+    return f"full: {reason}"
 
 
 # --------------------------------------------------------------------------- postgres
@@ -414,6 +428,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     build = build_rows[0][0] if build_rows else None
     if args.json:
         print(json.dumps({"warehouse": str(settings.warehouse_path), "build": build,
+                          "build_mode": _build_mode(settings) if build else None,
                           "published_at": published.isoformat(timespec="seconds") if published else None,
                           "loaded": current, "gates": gate_rows,
                           "revisions": read_jsonl(settings.audit_dir / "revisions.jsonl"),
@@ -424,7 +439,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"MAPWH_HOME {settings.home}")
     if published:
         print(f"warehouse  {settings.warehouse_path} serves build {build or 'unknown'} "
-              f"(published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago)")
+              f"(published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago; {_build_mode(settings)})")
     else:
         print("warehouse  not built yet (run `mapwh run`)")
     print(_postgres_line(settings))
@@ -520,6 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--task-retries", type=int, default=0,
                      help="Airflow task retries (default 0: an interactive run fails fast; a scheduler uses MAPWH_TASK_RETRIES)")
     run.add_argument("-v", "--verbose", action="store_true", help="print the full log (Airflow, dbt, warnings) as well")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every period from the validated zone (default: copy the published build and "
+                          "recompute only the periods whose batch changed); builds even when nothing new was loaded")
     run.set_defaults(func=cmd_run)
 
     accept = sub.add_parser("accept", help="let a quarantined suspect revision replace the loaded batch (after review)")

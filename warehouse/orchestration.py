@@ -146,7 +146,7 @@ def load_whole(source_name: str, selected: list[str]) -> list[dict]:
     return _skip_if_unchanged(source_name, committed)
 
 
-def build_step(step: str, path: str | None = None) -> str:
+def build_step(step: str, path: str | None = None, *, full_refresh: bool = False) -> str:
     """One step of a warehouse build; a failed dbt build or mart gate quarantines the new file,
     and a build that a newer published one has superseded is skipped (never published)."""
     from pathlib import Path
@@ -158,7 +158,7 @@ def build_step(step: str, path: str | None = None) -> str:
 
     settings = get_settings()
     if step == "prepare":
-        return str(build.prepare(settings))
+        return str(build.prepare(settings, full_refresh=full_refresh))
     if step == "report":
         from warehouse import report
 

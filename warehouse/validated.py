@@ -38,6 +38,20 @@ LOADED_BATCHES = Table(
     dbt=("audit", "loaded_batches"),
 )
 
+# What a build recomputes: one row per (table, period) whose serving batch differs from the
+# build it was copied from (`raw.refresh_periods`; every loaded period in a full build).
+REFRESH_PERIODS = Table(
+    "refresh_periods",
+    "One row per (table, period) this build recomputes: in an incremental build the periods whose serving batch "
+    "was added, replaced or removed since the build it was copied from; in a full build every loaded period. "
+    "`batch_id` and `loaded_at` name the batch serving now (for a removed period, the one that served before).",
+    (
+        Column("table_name", "VARCHAR", "Raw table the period belongs to."),
+        Column("change", "VARCHAR", "`added`, `replaced` or `removed` (incremental build), `full` (full build)."),
+    ),
+    dbt=("audit", "refresh_periods"),
+)
+
 
 def period_dir(validated_dir: Path, table: str, period: str) -> Path:
     return validated_dir / table / period

@@ -51,8 +51,11 @@ def test_empty_month_is_recorded_not_a_crash(built):
 
 
 def test_archive_2016_older_vocabulary_fully_mapped(built):
-    run, _, archive = built
+    run, first, archive = built
     assert "2016-06 loaded, 10,490 rows" in archive.stdout
+    # the second build copies the first and recomputes only the new month (decision 0025)
+    assert "built (incremental, 1 period recomputed), gated and published" in archive.stdout
+    assert "built (full: nothing published yet), gated and published" in first.stdout
     assert run.query("select count(*) from marts.fct_stop_search where period = '2016-06'") == [(10490,)]
     unmapped = run.query(
         """select count(*) from marts.fct_stop_search where period = '2016-06' and (

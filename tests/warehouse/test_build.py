@@ -155,7 +155,7 @@ def test_a_failed_prepare_leaves_no_file(empty_build, monkeypatch):
     settings, _ = empty_build
     before = set(settings.build_dir.glob("warehouse-*"))
 
-    def broken(settings, path):
+    def broken(settings, path, *args):
         path.write_bytes(b"half a file")
         raise OSError("disk full")
 
@@ -198,7 +198,7 @@ def test_stops_without_boundaries_or_populations_are_refused(empty_build):
 
 def test_the_build_runs_within_its_memory_limit(tmp_path):
     """MAPWH_DUCKDB_MEMORY_LIMIT reaches dbt's DuckDB: a limit too small for a build makes it fail, not grow."""
+    path = build.prepare(get_settings({"MAPWH_HOME": str(tmp_path / "var")}))
     settings = get_settings({"MAPWH_HOME": str(tmp_path / "var"), "MAPWH_DUCKDB_MEMORY_LIMIT": "1MB"})
-    path = build.prepare(settings)
     with pytest.raises(build.BuildFailed, match="(?i)memory"):
         build.run_dbt(settings, path)

@@ -73,7 +73,7 @@ def test_row_level_failures_and_the_row_count_floor_match_the_whole_table(settin
 
 
 def test_parts_that_lose_rows_are_refused(settings):
-    with pytest.raises(ValueError, match="held 100 rows, the table 101"):
+    with pytest.raises(ValueError, match="held 100 rows, 101 were to be checked"):
         gates.validate_parts(settings, GATE, iter([stops(100)]), table_rows=101, target="t", batch_id="b",
                              parameters={"published_rows_floor": 0})
 

@@ -1,8 +1,8 @@
 with
 
-stop_searches as (
+period_counts as (
 
-    select * from {{ ref('int_stop_searches__located') }}
+    select * from {{ ref('int_stop_searches__period_counts') }}
 
 ),
 
@@ -12,29 +12,16 @@ windows as (
 
 ),
 
--- each stop once under each basis of ethnicity
-by_basis as (
-
-    select "month", borough, outcome_category,
-        'self_defined' as ethnicity_basis, self_defined_ethnic_group as ethnic_group
-    from stop_searches
-    union all
-    select "month", borough, outcome_category,
-        'officer_defined' as ethnicity_basis, officer_defined_ethnic_group as ethnic_group
-    from stop_searches
-
-),
-
 -- a stop counts for its borough and for London; stops in no known borough
 -- (no location, outside the boundaries) count for London only
 by_area as (
 
-    select "month", borough as area, outcome_category, ethnicity_basis, ethnic_group
-    from by_basis
+    select "month", borough as area, ethnicity_basis, ethnic_group, searches, arrests
+    from period_counts
     where borough <> 'Unknown'
     union all
-    select "month", 'London' as area, outcome_category, ethnicity_basis, ethnic_group
-    from by_basis
+    select "month", 'London' as area, ethnicity_basis, ethnic_group, searches, arrests
+    from period_counts
 
 ),
 
@@ -46,8 +33,8 @@ monthly as (
         area,
         ethnicity_basis,
         ethnic_group,
-        count(*) as searches,
-        count(*) filter (where outcome_category = 'Arrest') as arrests
+        sum(searches) as searches,
+        sum(arrests) as arrests
     from by_area
     group by all
 

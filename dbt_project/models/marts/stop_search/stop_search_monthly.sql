@@ -1,22 +1,12 @@
 with
 
-stop_searches as (
+period_counts as (
 
-    select * from {{ ref('int_stop_searches__located') }}
-
-),
-
--- each stop counted once under each basis of ethnicity
-by_basis as (
-
-    select *, 'self_defined' as ethnicity_basis, self_defined_ethnic_group as ethnic_group
-    from stop_searches
-    union all
-    select *, 'officer_defined' as ethnicity_basis, officer_defined_ethnic_group as ethnic_group
-    from stop_searches
+    select * from {{ ref('int_stop_searches__period_counts') }}
 
 ),
 
+-- a month's stops can come from two police.uk periods: sum over them
 aggregated as (
 
     select
@@ -24,13 +14,13 @@ aggregated as (
         borough,
         ethnicity_basis,
         ethnic_group,
-        count(*) as searches,
-        count(*) filter (where outcome_category = 'Arrest') as arrests,
-        count(*) filter (where outcome_category = 'No further action') as no_further_action,
-        count(*) filter (where is_outcome_linked_to_object) as linked_outcomes,
-        count(*) filter (where is_more_than_outer_clothing_removed) as more_than_outer_clothing,
-        count(*) filter (where object_of_search = 'Controlled drugs') as drug_searches
-    from by_basis
+        cast(sum(searches) as bigint) as searches,
+        cast(sum(arrests) as bigint) as arrests,
+        cast(sum(no_further_action) as bigint) as no_further_action,
+        cast(sum(linked_outcomes) as bigint) as linked_outcomes,
+        cast(sum(more_than_outer_clothing) as bigint) as more_than_outer_clothing,
+        cast(sum(drug_searches) as bigint) as drug_searches
+    from period_counts
     group by all
 
 ),

@@ -45,13 +45,15 @@ hashed as (
 -- period) are numbered in the order they appear in their batch, so they get
 -- distinct ids and republishing the month in another order gives the same
 -- set of ids. Only one batch serves a period; batch_id just makes the order
--- total should two ever meet.
+-- total should two ever meet. Partitioning by period as well changes no
+-- partition (the hash includes it) but lets a filter on period reach the raw
+-- scan through the window, which incremental builds rely on.
 numbered as (
 
     select
         *,
         row_number() over (
-            partition by content_hash order by record_index, batch_id
+            partition by period, content_hash order by record_index, batch_id
         ) - 1 as occurrence
     from hashed
 
