@@ -5,13 +5,19 @@
 the national volume of about a million searches a year loaded as one force,
 since the warehouse loads one force), serves it on 127.0.0.1 with
 `devdata.mirror`, and measures in a temporary MAPWH_HOME, with the functions
-the DAG tasks call (no Airflow):
+the DAG tasks call (no Airflow, except in 5):
 
 1. ingest (plan, fetch, land, parse, gate, commit per month) against a bare
    DuckDB `read_json` and a `json.load` + pandas read of the same files;
 2. the full refresh (ingest + prepare + dbt build + mart gates + publish) at
    each size, with the build's steps apart;
-3. a one-month refresh on top of the history (load one more month, rebuild);
+3. a one-month refresh on top of the history (load one more month, rebuild
+   incrementally: decision 0025);
+4. a live backfill against the mirror with a realistic latency, four loads at
+   once (the `police_uk_api` pool), beside the floor police.uk's 15 requests/s
+   sets, and the request path alone;
+5. Airflow's overhead: `mapwh run` (the real DAGs through `dag.test()`) for
+   one month minus the same work called directly;
 6. dashboard query latency (p50/p95) on the published DuckDB file, and on
    PostgreSQL when a server can be started (`devdata.pgserver`);
 7. the peak memory of each step (each runs in a fresh process: its own peak
@@ -46,6 +52,8 @@ from typing import Any, Callable, Sequence
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FORCE = "metropolitan"
 NATIONAL_SCALE = 1 / 0.166  # devdata.scale's national volume, all in one force
+RATE_LIMIT_PER_S = 15  # police.uk's published limit (bursts of 30)
+LATENCY_S = 0.5  # a police.uk stops-force answer's usual wait, added by the mirror to every answer
 
 
 # --------------------------------------------------------------------------- running a step in its own process
@@ -111,6 +119,92 @@ def step_ingest(home: str, root: str, months: list[str], reference: bool) -> dic
         return {"records": records, "seconds": time.perf_counter() - started}
 
 
+def _load_months(home: str, root: str, months: list[str], latency_s: float) -> dict:
+    """One worker of the backfill: its months in sequence (as one pool slot runs its tasks)."""
+    from devdata.mirror import serve
+    from ingest import registry
+    from warehouse import pipeline
+
+    with serve(Path(root), latency_s=latency_s) as server:
+        settings = _settings(Path(home), server)
+        source = registry.get("police_uk_stop_search")
+        records = sum(c.get("rows") or 0 for month in months for c in pipeline.load_period(settings, source, month))
+    return {"records": records}
+
+
+def _warm() -> None:
+    import great_expectations  # noqa: F401 - the slowest import of a load, done before timing
+
+    from warehouse import pipeline  # noqa: F401
+
+
+def _fetch_months(root: str, months: list[str], latency_s: float, workers: int) -> float:
+    """The request path alone: availability, then every month's API answer, `workers` at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from devdata.mirror import serve
+    from ingest import police_uk
+    from ingest.core import http
+
+    with tempfile.TemporaryDirectory() as home, serve(Path(root), latency_s=latency_s) as server:
+        settings = _settings(Path(home), server)
+        started = time.perf_counter()
+        http.fetch(settings, police_uk.availability_url(settings))
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda m: http.fetch(settings, police_uk.month_url(settings, m)), months))
+        return time.perf_counter() - started
+
+
+def step_backfill(home: str, root: str, months: list[str], latency_s: float, workers: int) -> dict:
+    """A live backfill against the mirror answering with `latency_s`, `workers` loads at once (the
+    `police_uk_api` pool's slots), beside the floor the 15 requests/s limit sets for its requests."""
+    from warehouse.orchestration import POOLS, POLICE_UK_POOL
+
+    assert workers == POOLS[POLICE_UK_POOL][0]  # noqa: S101 - the bench mirrors the deployed pool
+    requests = len(months) + 1  # the availability list, then one answer per month
+    fetch_s = _fetch_months(root, months, latency_s, workers)
+    shares = [months[i::workers] for i in range(workers)]
+    # the workers are started and have imported the pipeline before the clock starts, as Airflow's are
+    with get_context("spawn").Pool(workers, initializer=_warm) as pool:
+        pool.map(time.sleep, [0.2] * workers * 2)
+        started = time.perf_counter()
+        results = pool.starmap(_load_months, [(home, root, share, latency_s) for share in shares], chunksize=1)
+        seconds = time.perf_counter() - started
+    return {"requests": requests, "floor_s": requests / RATE_LIMIT_PER_S, "latency_s": latency_s, "workers": workers,
+            "fetch_s": fetch_s, "seconds": seconds, "records": sum(r["records"] for r in results)}
+
+
+def step_airflow_overhead(root: str, month: str) -> dict:
+    """`mapwh run` (the real DAGs through `dag.test()`) for one month, minus the same work called directly."""
+    import subprocess
+
+    from devdata.mirror import serve, source_environment
+    from ingest import registry
+    from ingest.core.config import get_settings
+    from warehouse import build, pipeline, report
+
+    with tempfile.TemporaryDirectory() as tmp, serve(Path(root)) as server:
+        env = {**os.environ, **source_environment(server), "AIRFLOW_HOME": f"{tmp}/airflow",
+               "MAPWH_HOME": f"{tmp}/cli", "MAPWH_TASK_RETRIES": "0"}
+        mapwh = str(Path(sys.executable).parent / "mapwh")
+        subprocess.run([mapwh, "setup"], env=env, check=True, capture_output=True)  # noqa: S603 - the venv's CLI
+        started = time.perf_counter()
+        run = subprocess.run([mapwh, "run", "--sources", "stop_search,reference_data", "--from", month, "--to", month],  # noqa: S603
+                             env=env, capture_output=True, text=True)
+        dag_s = time.perf_counter() - started
+        if run.returncode != 0:
+            raise RuntimeError(f"mapwh run failed:\n{run.stdout[-3000:]}")
+        settings = get_settings({**env, "MAPWH_HOME": f"{tmp}/direct"})
+        started = time.perf_counter()
+        for name in ("census_population", "london_boundaries"):
+            pipeline.load(settings, registry.get(name))
+        pipeline.load_period(settings, registry.get("police_uk_stop_search"), month)
+        build.build_and_publish(settings)
+        report.write_report(settings)  # the build DAG renders it too
+        work_s = time.perf_counter() - started
+    return {"dag_s": dag_s, "work_s": work_s, "overhead_s": dag_s - work_s}
+
+
 def step_bare_scan(files: list[str]) -> dict:
     import duckdb
 
@@ -150,7 +244,14 @@ def step_build(home: str) -> dict:
     t = time.perf_counter()
     published = build.publish(settings, path)
     times["publish_s"] = time.perf_counter() - t
-    return {**times, "seconds": sum(times.values()), "file_mb": published.stat().st_size / 1e6}
+    import duckdb
+
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        mode = con.execute("select mode from audit.build").fetchone()[0]
+    finally:
+        con.close()
+    return {**times, "seconds": sum(times.values()), "file_mb": published.stat().st_size / 1e6, "mode": mode}
 
 
 def step_usual_way(root: str, months: list[str]) -> dict:
@@ -268,6 +369,11 @@ def run(sizes: list[dict], repeats: int, out: Path, command: str, dashboard_repe
                 scans.append(in_fresh_process(step_bare_scan, files))
                 pandas_reads.append(in_fresh_process(step_pandas_read, files))
                 usual.append(in_fresh_process(step_usual_way, str(root), months))
+            backfill = in_fresh_process(step_backfill, str(Path(tmp) / f"backfill-{name}"), str(root), months,
+                                        0.0 if size.get("smoke") else LATENCY_S, 4)
+            if not figures.get("airflow"):
+                figures["airflow"] = {"size": size["label"], "month": months[-1],
+                                      **in_fresh_process(step_airflow_overhead, str(root), months[-1])}
             home = Path(tmp) / f"home-{name}-0"
             refresh_load = in_fresh_process(step_ingest, str(home), str(root), [size["next_month"]], False)
             # the smoke size skips the second build: the same step_build ran above, and make test has a budget
@@ -277,7 +383,7 @@ def run(sizes: list[dict], repeats: int, out: Path, command: str, dashboard_repe
             figures["sizes"].append({"size": size, "records": records, "mb": mb, "generated_s": generated_s,
                                      "ingest": ingest, "build": builds, "bare_scan": scans, "pandas_read": pandas_reads,
                                      "usual_way": usual, "refresh_load": refresh_load, "refresh_build": refresh_build,
-                                     "dashboard": dashboard, "generator": summary})
+                                     "dashboard": dashboard, "backfill": backfill, "generator": summary})
     lines += _render(figures, command)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
@@ -324,14 +430,46 @@ def _render(figures: dict, command: str) -> list[str]:
         "",
         "## 3. One-month refresh on top of the history (load one more month, rebuild)",
         "",
-        "| history | load s | build s | total s | vs the usual way at this size |",
-        "|---|---|---|---|---|",
+        "| history | build mode | load s | prepare s | dbt s | gates s | build s | total s | vs the usual way at this size | peak MiB (build / dbt child) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures["sizes"]:
-        total = f["refresh_load"]["seconds"] + f["refresh_build"]["seconds"]
+        r = f["refresh_build"]
+        total = f["refresh_load"]["seconds"] + r["seconds"]
         usual = statistics.median(_seconds(f["usual_way"]))
-        lines.append(f"| {f['size']['label']} | {f['refresh_load']['seconds']:.1f} | {f['refresh_build']['seconds']:.1f} | "
-                     f"{total:.1f} | {usual / total:.2f}× as fast |")
+        lines.append(f"| {f['size']['label']} | {r.get('mode', '?')} | {f['refresh_load']['seconds']:.1f} | {r['prepare_s']:.1f} | "
+                     f"{r['dbt_s']:.1f} | {r['gates_s']:.1f} | {r['seconds']:.1f} | {total:.1f} | {usual / total:.2f}× as fast | "
+                     f"{r['peak_mib']:,.0f} / {r['children_peak_mib']:,.0f} |")
+    lines += [
+        "",
+        f"## 4. Live backfill against the mirror ({LATENCY_S:g} s added to every answer), 4 loads at once (the `police_uk_api` pool)",
+        "",
+        f"The floor is what police.uk's limit of {RATE_LIMIT_PER_S} requests/s allows for the backfill's requests (the",
+        "availability list and one answer per month). *Requests only* fetches the same answers with the same",
+        "concurrency and does nothing with them; *backfill* loads each month (fetch, land, parse, gate, commit).",
+        "",
+        "| size | months | requests | floor s | requests only s | × floor | backfill s | × floor | records/s | peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in figures["sizes"]:
+        b = f["backfill"]
+        lines.append(f"| {f['size']['label']} | {len(f['size']['months'])} | {b['requests']} | {b['floor_s']:.1f} | "
+                     f"{b['fetch_s']:.1f} | {b['fetch_s'] / b['floor_s']:.2f}× | {b['seconds']:.1f} | "
+                     f"{b['seconds'] / b['floor_s']:.1f}× | {b['records'] / b['seconds']:,.0f} | {b['peak_mib']:,.0f} |")
+    a = figures.get("airflow")
+    if a:
+        lines += [
+            "",
+            "## 5. Airflow overhead: `mapwh run` (the real DAGs through `dag.test()`) minus the same work called directly",
+            "",
+            f"One month ({a['month']}) of {a['size']} and the reference sources: their DAGs, then the build DAG, as `mapwh run",
+            "--sources stop_search,reference_data` runs them (a fresh process: Python and Airflow start-up, DAG parsing, task instances in the",
+            "metadata database), against `pipeline.load_period` + `build.build_and_publish` in a process already running.",
+            "",
+            "| DAG runs s | the work inside s | overhead s |",
+            "|---|---|---|",
+            f"| {a['dag_s']:.1f} | {a['work_s']:.1f} | {a['overhead_s']:.1f} |",
+        ]
     lines += [
         "",
         "## 6. Dashboard queries (ms; p50 / p95 of the repeats, after one warm-up)",

@@ -20,6 +20,7 @@ import logging
 import mimetypes
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -68,8 +69,9 @@ def availability(root: Path) -> list[dict]:
 class _MirrorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client must not keep the process alive
 
-    def __init__(self, address: tuple[str, int], root: Path) -> None:
+    def __init__(self, address: tuple[str, int], root: Path, latency_s: float = 0.0) -> None:
         self.root = root
+        self.latency_s = latency_s  # added before every answer, as a distant server's round trip would
         super().__init__(address, _Handler)
 
 
@@ -91,6 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- routing -------------------------------------------------------------
     def _route(self, send_body: bool) -> None:
+        if self.server.latency_s:
+            time.sleep(self.server.latency_s)
         url = urlsplit(self.path)
         path = url.path
         try:
@@ -213,12 +217,14 @@ class MirrorServer:
         return f"MirrorServer({self.base_url}, root={self.root})"
 
 
-def serve(root: Path, host: str = "127.0.0.1", port: int = 0) -> MirrorServer:
-    """Serve root in a daemon thread; port 0 picks a free port (see .base_url)."""
+def serve(root: Path, host: str = "127.0.0.1", port: int = 0, *, latency_s: float = 0.0) -> MirrorServer:
+    """Serve root in a daemon thread; port 0 picks a free port (see .base_url).
+
+    `latency_s` delays every answer (the benchmark's realistic round trip to police.uk)."""
     root = Path(root).resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"mirror root is not a directory: {root}")
-    httpd = _MirrorHTTPServer((host, port), root)
+    httpd = _MirrorHTTPServer((host, port), root, latency_s)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
                               name=f"mirror-{httpd.server_address[1]}", daemon=True)
     thread.start()
