@@ -1,5 +1,5 @@
 """`make bench` cannot rot: its smoke size runs every step (generation, ingest, bare scans, build, one-month
-refresh, dashboard queries, the pandas script) and writes the report. The figures are not judged here (a
+refresh, backfill, Airflow overhead, dashboard queries, the pandas script) and writes the report. The figures are not judged here (a
 benchmark reports, a test does not time), but what the steps did is: the same files give the same records to
 the pipeline, DuckDB and pandas, the refresh adds a month, and every section has its rows."""
 
@@ -14,8 +14,8 @@ def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
     out = tmp_path / "benchmarks.md"
     assert bench.main(["--smoke", "--out", str(out)]) == 0
     text = out.read_text()
-    for heading in ("## 1. Ingest", "## 2. Full refresh", "## 3. One-month refresh", "## 6. Dashboard queries",
-                    "## 8. The usual way"):
+    for heading in ("## 1. Ingest", "## 2. Full refresh", "## 3. One-month refresh", "## 4. Live backfill",
+                    "## 5. Airflow overhead", "## 6. Dashboard queries", "## 8. The usual way"):
         assert heading in text
     figures = json.loads(text.split("```json\n", 1)[1].split("\n```", 1)[0])
     (size,) = figures["sizes"]
@@ -26,3 +26,8 @@ def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
     assert set(size["dashboard"]["duckdb"]) == set(bench.DASHBOARD_QUERIES)
     assert all(len(times) == 5 for times in size["dashboard"]["duckdb"].values())
     assert size["build"][0]["dbt_s"] > 0 and size["build"][0]["children_peak_mib"] > 0  # dbt ran in a child
+    assert size["build"][0]["mode"] == "full"  # the first build: nothing was published
+    # the backfill loaded the same months as the ingest, in as many requests as months and the availability list
+    assert size["backfill"]["records"] == records and size["backfill"]["requests"] == len(size["size"]["months"]) + 1
+    airflow = figures["airflow"]
+    assert airflow["dag_s"] > 0 and airflow["work_s"] > 0
