@@ -30,4 +30,4 @@ def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
     # the backfill loaded the same months as the ingest, in as many requests as months and the availability list
     assert size["backfill"]["records"] == records and size["backfill"]["requests"] == len(size["size"]["months"]) + 1
     airflow = figures["airflow"]
-    assert airflow["dag_s"] > 0 and airflow["work_s"] > 0
+    assert airflow["dag_s"] > 0 and airflow["work_s"] is None  # the smoke runs the DAGs, not the work again

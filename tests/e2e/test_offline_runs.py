@@ -117,7 +117,7 @@ def test_a_build_without_reference_data_is_refused_and_publishes_nothing(make_ru
     assert not list((run.home / "build").glob("warehouse-*"))  # only the quarantine entry is left
     # the loads themselves were good: they serve, waiting for a build with reference data
     ok = run("run", "--sources", "reference_data")
-    assert "built, gated and published" in ok.stdout
+    assert "built (full: nothing published yet), gated and published" in ok.stdout
     assert query(run.home, "select count(distinct period) from marts.fct_stop_search") == [(2,)]
 
 
@@ -151,7 +151,7 @@ def test_kill_9_during_a_build_then_a_rerun_recovers(make_runner, mirror_env):
     assert not run.warehouse.exists() and list((run.home / "build").glob("warehouse-*.duckdb"))
 
     again = run("run", "--sources", "stop_search,reference_data", "--from", "2025-05", "--to", "2025-05")
-    assert "built, gated and published" in again.stdout
+    assert "built (full: nothing published yet), gated and published" in again.stdout  # the killed build never published
     assert query(run.home, "select count(*) > 3000 from marts.fct_stop_search") == [(True,)]
     assert not list((run.home / "build").glob("warehouse-*"))  # the killed build's file is gone
 
