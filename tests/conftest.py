@@ -85,8 +85,9 @@ def pytest_runtest_makereport(item, call):
 
 
 # The slowest files, slowest first. `make test` runs two workers, each taking
-# whole files (`--dist loadfile`), and xdist hands the first files out in turn:
-# starting with these keeps one worker from finishing alone on two of them.
+# whole files (`--dist loadfile --no-loadscope-reorder`: in this order, not by
+# number of tests), so each worker starts on a slow file and the short ones
+# fill in after, instead of one worker finishing alone on the slow ones.
 SLOW_FIRST = (
     "tests/devdata/test_bench.py",
     "tests/e2e/test_scheduler.py",
