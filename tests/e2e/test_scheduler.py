@@ -231,15 +231,15 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
             if service != INIT and service not in after_api:
                 start(service)
         health = outside(healthcheck_command(API).split()[-1])
-        wait_for("a healthy api-server", lambda: healthy(health), 120, processes, logs)
+        wait_for("a healthy api-server", lambda: healthy(health), 300, processes, logs)
         for service in after_api:
             start(service)
 
         wait_for("the DAGs to be parsed", lambda: len(rows(metadata, "select dag_id from dag where not is_paused")) >= 4,
-                 180, processes, logs)
+                 420, processes, logs)
         # reference data is scheduled: its first run loads the census and boundaries by itself
         wait_for("the scheduled reference_data run", lambda: rows(
-            metadata, "select state from dag_run where dag_id = 'reference_data'") == [("success",)], 180, processes, logs)
+            metadata, "select state from dag_run where dag_id = 'reference_data'") == [("success",)], 420, processes, logs)
 
         backfill = subprocess.run([str(BIN / "airflow"), "backfill", "create", "--dag-id", "stop_search",  # noqa: S603 - the venv's airflow
                                    "--from-date", "2025-01-01T00:00:00+00:00", "--to-date", "2025-02-01T00:00:00+00:00"],
@@ -259,7 +259,7 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
             finally:
                 con.close()
 
-        wait_for("the backfill and a build with both months", built_with_both_months, 300, processes, logs)
+        wait_for("the backfill and a build with both months", built_with_both_months, 600, processes, logs)
         stop(processes)
         worker_log = tail(logs / f"{WORKER}.log", 10**7)
 
