@@ -102,12 +102,13 @@ def _settings(home: Path, server) -> Any:
 
 
 # --------------------------------------------------------------------------- steps (each in a fresh process)
-def step_ingest(home: str, root: str, months: list[str], reference: bool) -> dict:
+def step_ingest(home: str, root: str, months: list[str], reference: bool, latency_s: float = 0.0) -> dict:
+    """Load the months in sequence (as one pool slot runs its tasks), and the reference sources first if asked."""
     from devdata.mirror import serve
     from ingest import registry
     from warehouse import pipeline
 
-    with serve(Path(root)) as server:
+    with serve(Path(root), latency_s=latency_s) as server:
         settings = _settings(Path(home), server)
         if reference:
             for name in ("census_population", "london_boundaries"):
@@ -117,19 +118,6 @@ def step_ingest(home: str, root: str, months: list[str], reference: bool) -> dic
         for month in months:
             records += sum(c.get("rows") or 0 for c in pipeline.load_period(settings, source, month))
         return {"records": records, "seconds": time.perf_counter() - started}
-
-
-def _load_months(home: str, root: str, months: list[str], latency_s: float) -> dict:
-    """One worker of the backfill: its months in sequence (as one pool slot runs its tasks)."""
-    from devdata.mirror import serve
-    from ingest import registry
-    from warehouse import pipeline
-
-    with serve(Path(root), latency_s=latency_s) as server:
-        settings = _settings(Path(home), server)
-        source = registry.get("police_uk_stop_search")
-        records = sum(c.get("rows") or 0 for month in months for c in pipeline.load_period(settings, source, month))
-    return {"records": records}
 
 
 def _warm() -> None:
@@ -155,12 +143,12 @@ def _fetch_months(root: str, months: list[str], latency_s: float, workers: int) 
         return time.perf_counter() - started
 
 
-def step_backfill(home: str, root: str, months: list[str], latency_s: float, workers: int) -> dict:
-    """A live backfill against the mirror answering with `latency_s`, `workers` loads at once (the
-    `police_uk_api` pool's slots), beside the floor the 15 requests/s limit sets for its requests."""
+def step_backfill(home: str, root: str, months: list[str], latency_s: float) -> dict:
+    """A live backfill against the mirror answering with `latency_s`, as many loads at once as the
+    `police_uk_api` pool has slots, beside the floor the 15 requests/s limit sets for its requests."""
     from warehouse.orchestration import POOLS, POLICE_UK_POOL
 
-    assert workers == POOLS[POLICE_UK_POOL][0]  # noqa: S101 - the bench mirrors the deployed pool
+    workers = POOLS[POLICE_UK_POOL][0]
     requests = len(months) + 1  # the availability list, then one answer per month
     fetch_s = _fetch_months(root, months, latency_s, workers)
     shares = [months[i::workers] for i in range(workers)]
@@ -168,7 +156,7 @@ def step_backfill(home: str, root: str, months: list[str], latency_s: float, wor
     with get_context("spawn").Pool(workers, initializer=_warm) as pool:
         pool.map(time.sleep, [0.2] * workers * 2)
         started = time.perf_counter()
-        results = pool.starmap(_load_months, [(home, root, share, latency_s) for share in shares], chunksize=1)
+        results = pool.starmap(step_ingest, [(home, root, share, False, latency_s) for share in shares], chunksize=1)
         seconds = time.perf_counter() - started
     return {"requests": requests, "floor_s": requests / RATE_LIMIT_PER_S, "latency_s": latency_s, "workers": workers,
             "fetch_s": fetch_s, "seconds": seconds, "records": sum(r["records"] for r in results)}
@@ -180,9 +168,8 @@ def step_airflow_overhead(root: str, month: str, direct: bool = True) -> dict:
     import subprocess
 
     from devdata.mirror import serve, source_environment
-    from ingest import registry
     from ingest.core.config import get_settings
-    from warehouse import build, pipeline, report
+    from warehouse import build, report
 
     with tempfile.TemporaryDirectory() as tmp, serve(Path(root)) as server:
         env = {**os.environ, **source_environment(server), "AIRFLOW_HOME": f"{tmp}/airflow",
@@ -199,9 +186,7 @@ def step_airflow_overhead(root: str, month: str, direct: bool = True) -> dict:
             return {"dag_s": dag_s, "work_s": None, "overhead_s": None}
         settings = get_settings({**env, "MAPWH_HOME": f"{tmp}/direct"})
         started = time.perf_counter()
-        for name in ("census_population", "london_boundaries"):
-            pipeline.load(settings, registry.get(name))
-        pipeline.load_period(settings, registry.get("police_uk_stop_search"), month)
+        step_ingest(str(settings.home), root, [month], True)
         build.build_and_publish(settings)
         report.write_report(settings)  # the build DAG renders it too
         work_s = time.perf_counter() - started
@@ -373,7 +358,7 @@ def run(sizes: list[dict], repeats: int, out: Path, command: str, dashboard_repe
                 pandas_reads.append(in_fresh_process(step_pandas_read, files))
                 usual.append(in_fresh_process(step_usual_way, str(root), months))
             backfill = in_fresh_process(step_backfill, str(Path(tmp) / f"backfill-{name}"), str(root), months,
-                                        0.0 if size.get("smoke") else LATENCY_S, 4)
+                                        0.0 if size.get("smoke") else LATENCY_S)
             if not figures.get("airflow"):
                 figures["airflow"] = {"size": size["label"], "month": months[-1],
                                       **in_fresh_process(step_airflow_overhead, str(root), months[-1],

@@ -131,9 +131,11 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame
     con.unregister("frame")
 
 
-# Raw tables whose dbt models are incremental by period: a build copied from the
-# published file recomputes only the periods whose batch changed (decision 0025).
-INCREMENTAL_TABLES = ("police_uk_stop_searches",)
+# Marts that incremental builds extend period by period (decision 0025), and the raw
+# table whose periods they follow; a build copied from the published file
+# recomputes only the periods of these tables whose batch changed.
+INCREMENTAL_MARTS = {"fct_stop_search": "police_uk_stop_searches"}
+INCREMENTAL_TABLES = tuple(sorted(set(INCREMENTAL_MARTS.values())))
 # Raw tables those incremental models also read: when one of their batches
 # changes, every period must be recomputed, so they are part of the basis.
 BASIS_TABLES = ("london_boundaries",)
@@ -427,34 +429,27 @@ def gate_table(settings: Settings, db_path: Path, gate: str, schema: str, table:
         key = gates.partition_key(definition)
         part_rows = gate_part_rows(settings)
         target = f"{schema}.{table} in {db_path.name}"
-        if periods is not None:
-            scope = "list_contains(?, period)"
-            checked = con.execute(f"select count(*) from {relation} where {scope}", [periods]).fetchone()[0]  # noqa: S608 - quoted identifiers
-            parts = max(1, -(-checked // part_rows))
-            split = f"hash({', '.join(quote_ident(c) for c in key)})" if key else "rowid"
-
-            def period_parts():
-                for i in range(parts):
-                    yield _df(con.execute(f"select {select} from {relation} where {scope} and {split} % {parts} = {i}",  # noqa: S608 - quoted identifiers, integers
-                                          [periods]))
-
-            return gates.validate_parts(settings, gate, period_parts(), table_rows=rows, rows_checked=checked,
-                                        target=f"{target}, {len(periods)} refreshed periods", batch_id=batch_id,
-                                        parameters=parameters)
-        if rows <= part_rows or key is None:
+        if periods is None and (rows <= part_rows or key is None):
             if key is None and rows > part_rows:
                 log.warning("gate %s: its suite cannot be split, so %s rows of %s are read whole", gate, f"{rows:,}", relation)
             frame = _df(con.sql(f"select {select} from {relation}"))  # noqa: S608 - quoted identifiers
             return gates.validate(settings, gate, frame, target=target, batch_id=batch_id, parameters=parameters)
-        parts = -(-rows // part_rows)
-        split = f"hash({', '.join(quote_ident(c) for c in key)})" if key else "rowid"
+        # in parts: the whole table, or only the rows of `periods`
+        scope, values = ("list_contains(?, period)", [periods]) if periods is not None else ("true", [])
+        checked = rows if periods is None else con.execute(
+            f"select count(*) from {relation} where {scope}", values).fetchone()[0]  # noqa: S608 - quoted identifiers
+        parts = max(1, -(-checked // part_rows))
+        split = f"hash({', '.join(quote_ident(c) for c in key or ())})"
 
         def each_part():
             for i in range(parts):
-                yield _df(con.sql(f"select {select} from {relation} where {split} % {parts} = {i}"))  # noqa: S608 - quoted identifiers, integers
+                yield _df(con.execute(f"select {select} from {relation} where {scope} and {split} % {parts} = {i}",  # noqa: S608 - quoted identifiers, integers
+                                      values))
 
-        return gates.validate_parts(settings, gate, each_part(), table_rows=rows, target=target, batch_id=batch_id,
-                                    parameters=parameters)
+        if periods is not None:
+            target = f"{target}, {len(periods)} refreshed periods"
+        return gates.validate_parts(settings, gate, each_part(), table_rows=rows, rows_checked=checked, target=target,
+                                    batch_id=batch_id, parameters=parameters)
     finally:
         con.close()
 
@@ -472,17 +467,13 @@ def published_row_counts(settings: Settings) -> dict[str, int]:
         con.close()
 
 
-# Marts that incremental builds extend period by period, and the raw table whose periods they follow.
-INCREMENTAL_MARTS = {"fct_stop_search": "police_uk_stop_searches"}
 
 
 def refreshed_periods(db_path: Path) -> dict[str, list[str]] | None:
     """{raw table: periods} an incremental build recomputed; None for a full build (everything was)."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        columns = {c for (c,) in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'audit' and table_name = 'build'").fetchall()}
-        mode = con.execute("select mode from audit.build").fetchone()[0] if "mode" in columns else None
+        (mode,) = con.execute("select mode from audit.build").fetchone()
         if mode != "incremental":
             return None
         found: dict[str, list[str]] = {}

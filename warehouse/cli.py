@@ -288,13 +288,11 @@ def _run_build(out, settings, dag, *, full_refresh: bool = False) -> bool:
 
 def _build_mode(settings) -> str:
     """How the published build was made: `incremental, N periods recomputed` or `full: <reason>`."""
-    rows = _published_query(settings, "select mode, reason from audit.build")
-    refreshed = _published_query(settings, "select count(*) from raw.refresh_periods where change <> 'full'")
+    rows = _published_query(settings, "select mode, reason, (select count(*) from raw.refresh_periods) from audit.build")
     if not rows:
         return "unknown"
-    mode, reason = rows[0]
+    mode, reason, n = rows[0]
     if mode == "incremental":
-        n = refreshed[0][0] if refreshed else 0
         return f"incremental, {n} period{'s' if n != 1 else ''} recomputed"
     return f"full: {reason}"
 

@@ -25,7 +25,7 @@ def a_build(settings, source, marker: str | None = None):
     path.write_bytes(source.read_bytes())
     if marker:
         con = duckdb.connect(str(path))
-        con.execute(f"create or replace table audit.build as select '{marker}' as build")
+        con.execute("update audit.build set build = ?", [marker])
         con.close()
     return path
 
@@ -160,9 +160,11 @@ def test_a_failed_prepare_leaves_no_file(empty_build, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(build, "_fill_raw", broken)
-    with pytest.raises(OSError, match="disk full"):
-        build.prepare(settings)
-    assert set(settings.build_dir.glob("warehouse-*")) == before
+    monkeypatch.setattr(build, "_sync_raw", broken)  # a build copied from the published one fails the same way
+    for full_refresh in (False, True):
+        with pytest.raises(OSError, match="disk full"):
+            build.prepare(settings, full_refresh=full_refresh)
+        assert set(settings.build_dir.glob("warehouse-*")) == before
 
 
 def test_a_mart_that_shrinks_against_the_published_one_is_refused(empty_build):

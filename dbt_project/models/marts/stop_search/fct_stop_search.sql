@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_refreshed_periods('police_uk_stop_searches') }}",
-    )
-}}
--- incremental by police.uk period (decision 0025): an incremental build recomputes only the refreshed periods
+-- incremental by police.uk period (dbt_project.yml, decision 0025): an incremental build recomputes only the refreshed periods
 -- depends_on: {{ ref('stg_audit__refresh_periods') }}
 
 with
