@@ -35,6 +35,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -88,7 +89,7 @@ def ensure_duckdb_extensions(settings: Settings) -> Path:
         target = settings.duckdb_extension_dir / f"v{duckdb.__version__}" / platform / f"{name}.duckdb_extension"
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            tmp = target.with_name(f".{name}.tmp")
+            tmp = target.with_name(f".{name}.{uuid.uuid4().hex}.tmp")  # tasks starting at once each copy their own
             shutil.copyfile(shipped, tmp)
             os.replace(tmp, target)
     return settings.duckdb_extension_dir

@@ -189,6 +189,9 @@ def _commit(settings: Settings, table, period: str, staged, rows: int, meta: dic
         serving = validated.current(settings.validated_dir, table.name, period)
         if serving and serving.get("sha256") == meta["sha256"]:
             return {**serving, "unchanged": True}  # another run committed the same bytes meanwhile
+        if staged is not None and not staged.exists():
+            # a run staging the same bytes at once refused them (unstage) before this one committed
+            raise SourceError(f"{table.name} {period}: the staged file {staged.name} was removed by a concurrent run; load again")
         if serving and serving.get("status") == "loaded":
             if staged is None:
                 log.warning("%s %s: keeping the loaded batch %s rather than replace it with nothing",

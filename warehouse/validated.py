@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -72,7 +73,9 @@ def stage(validated_dir: Path, table: Table, period: str, frame: pd.DataFrame, s
     """
     path = period_dir(validated_dir, table.name, period) / f"{sha256}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    # a name of its own: two runs may stage the same bytes at once (overlapping look-back windows of a
+    # parallel backfill both read a month); each writes its own file, and the renames are atomic
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -95,7 +98,6 @@ def unstage(staged: Path | None) -> None:
     serving = current(staged.parent.parent.parent, staged.parent.parent.name, staged.parent.name)
     if not serving or serving.get("file") != staged.name:
         staged.unlink(missing_ok=True)
-    staged.with_name(f".{staged.name}.tmp").unlink(missing_ok=True)
 
 
 def commit(validated_dir: Path, table: Table, period: str, staged: Path | None, rows: int, meta: dict) -> dict:

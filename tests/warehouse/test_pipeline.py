@@ -419,3 +419,21 @@ def test_peak_memory_stays_bounded_with_a_30_mb_field(tmp_path, mirror_root):
     assert huge < normal + 600, (normal, huge)  # the field's bytes a few times over, never gigabytes
     for home in ("normal", "huge"):
         assert_nothing_lost(get_settings({"MAPWH_HOME": str(tmp_path / home)}))
+
+
+def test_two_runs_loading_the_same_month_at_once_both_succeed(settings, mirror_root):
+    """A parallel backfill's look-back windows overlap, so two runs read, stage and commit the same bytes
+    together: each stages a file of its own, one commits, the other finds the same bytes serving."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    load(settings, "2024-01")  # a trailing month for the record-count gate
+    (planned,) = pipeline.plan(settings, STOPS, "2024-02")
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda _: pipeline.load_planned(settings, STOPS, planned), range(4)))
+    batch_ids = {committed["batch_id"] for (committed,) in outcomes}
+    assert len(batch_ids) == 1 and all(c["status"] == "loaded" for (c,) in outcomes)
+    serving = validated.current(settings.validated_dir, TABLE, "2024-02")
+    period_dir = validated.period_dir(settings.validated_dir, TABLE, "2024-02")
+    assert (period_dir / serving["file"]).is_file()
+    assert not list(period_dir.glob(".*.tmp"))  # no staging file left behind
+    assert not (settings.quarantine_dir / STOPS.name / "2024-02").exists()
