@@ -1,21 +1,22 @@
 """`make bench`: how each step's cost grows with the data, beside a bare scan and the usual pandas way.
 
 `python -m devdata.bench` generates SYNTHETIC police.uk stop and search with
-`devdata.scale` (the Met's `stops-force` API months, at the Met's volume and at
-the national volume of about a million searches a year loaded as one force,
-since the warehouse loads one force), serves it on 127.0.0.1 with
-`devdata.mirror`, and measures in a temporary MAPWH_HOME, with the functions
-the DAG tasks call (no Airflow, except in 5):
+`devdata.scale` (the Met's `stops-force` API months over one and ten years,
+and every force's bulk-archive months over one year, about a million searches,
+loaded the national way: one batch a month, decision 0026), serves it on
+127.0.0.1 with `devdata.mirror`, and measures in a temporary MAPWH_HOME, with
+the functions the DAG tasks call (no Airflow, except in 5):
 
 1. ingest (plan, fetch, land, parse, gate, commit per month) against a bare
-   DuckDB `read_json` and a `json.load` + pandas read of the same files;
+   DuckDB `read_json` (`read_csv` of the archive's CSVs, unpacked beforehand)
+   and a `json.load` + pandas (`pandas.read_csv`) read of the same files;
 2. the full refresh (ingest + prepare + dbt build + mart gates + publish) at
    each size, with the build's steps apart;
 3. a one-month refresh on top of the history (load one more month, rebuild
    incrementally: decision 0025);
 4. a live backfill against the mirror with a realistic latency, four loads at
    once (the `police_uk_api` pool), beside the floor police.uk's 15 requests/s
-   sets, and the request path alone;
+   sets, and the request path alone (the archive: one request a month);
 5. Airflow's overhead: `mapwh run` (the real DAGs through `dag.test()`) for
    one month minus the same work called directly;
 6. dashboard query latency (p50/p95) on the published DuckDB file, and on
@@ -51,7 +52,6 @@ from typing import Any, Callable, Sequence
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FORCE = "metropolitan"
-NATIONAL_SCALE = 1 / 0.166  # devdata.scale's national volume, all in one force
 RATE_LIMIT_PER_S = 15  # police.uk's published limit (bursts of 30)
 LATENCY_S = 0.5  # a police.uk stops-force answer's usual wait, added by the mirror to every answer
 
@@ -79,37 +79,44 @@ def _measured(fn: Callable[..., dict], *args) -> dict:
 
 
 # --------------------------------------------------------------------------- data
-def make_root(root: Path, months: Sequence[str], scale: float) -> dict:
-    """The Met's API months from devdata.scale, and the sample's census and boundaries beside them."""
+def make_root(root: Path, months: Sequence[str], scale: float, forces: int = 1) -> dict:
+    """One force: the Met's API months; several: every force's archive zips. The sample's census and boundaries beside them."""
     from devdata import sample
     from devdata import scale as national
 
-    summary = national.generate(root, forces=[FORCE], months=list(months), formats=("api",), scale=scale)
+    if forces == 1:
+        summary = national.generate(root, forces=[FORCE], months=list(months), formats=("api",), scale=scale)
+    else:
+        summary = national.generate(root, forces=forces, months=list(months), formats=("archive",), scale=scale)
     sample.write_reference(root)
     return summary
 
 
-def month_files(root: Path, months: Sequence[str]) -> list[Path]:
+def month_files(root: Path, months: Sequence[str], national: bool = False) -> list[Path]:
+    """The files the months are read from: the Met's API answers, or the archive's monthly zips."""
+    if national:
+        return [root / "police_uk" / "archive" / f"{m}.zip" for m in months]
     return [root / "police_uk" / "stops-force" / FORCE / f"{m}.json" for m in months]
 
 
-def _settings(home: Path, server) -> Any:
+def _settings(home: Path, server, national: bool = False) -> Any:
     from devdata.mirror import source_environment
     from ingest.core.config import get_settings
 
-    return get_settings({**os.environ, "MAPWH_HOME": str(home),
-                         **source_environment(server)})
+    scope = {"POLICE_UK_SCOPE": "national", "POLICE_UK_ARCHIVE_URL": server.url_for("police_uk/archive") + "/"} if national else {}
+    return get_settings({**os.environ, "MAPWH_HOME": str(home), **source_environment(server), **scope})
 
 
 # --------------------------------------------------------------------------- steps (each in a fresh process)
-def step_ingest(home: str, root: str, months: list[str], reference: bool, latency_s: float = 0.0) -> dict:
+def step_ingest(home: str, root: str, months: list[str], reference: bool, latency_s: float = 0.0,
+                national: bool = False) -> dict:
     """Load the months in sequence (as one pool slot runs its tasks), and the reference sources first if asked."""
     from devdata.mirror import serve
     from ingest import registry
     from warehouse import pipeline
 
     with serve(Path(root), latency_s=latency_s) as server:
-        settings = _settings(Path(home), server)
+        settings = _settings(Path(home), server, national)
         if reference:
             for name in ("census_population", "london_boundaries"):
                 pipeline.load(settings, registry.get(name))
@@ -126,8 +133,8 @@ def _warm() -> None:
     from warehouse import pipeline  # noqa: F401
 
 
-def _fetch_months(root: str, months: list[str], latency_s: float, workers: int) -> float:
-    """The request path alone: availability, then every month's API answer, `workers` at a time."""
+def _fetch_months(root: str, months: list[str], latency_s: float, workers: int, national: bool = False) -> float:
+    """The request path alone: availability, then every month's API answer (or every month's archive zip), `workers` at a time."""
     from concurrent.futures import ThreadPoolExecutor
 
     from devdata.mirror import serve
@@ -135,28 +142,33 @@ def _fetch_months(root: str, months: list[str], latency_s: float, workers: int) 
     from ingest.core import http
 
     with tempfile.TemporaryDirectory() as home, serve(Path(root), latency_s=latency_s) as server:
-        settings = _settings(Path(home), server)
+        settings = _settings(Path(home), server, national)
         started = time.perf_counter()
-        http.fetch(settings, police_uk.availability_url(settings))
+        if national:
+            locations = [police_uk.month_archive_candidates(settings, m)[0].split("!", 1)[0] for m in months]
+        else:
+            http.fetch(settings, police_uk.availability_url(settings))
+            locations = [police_uk.month_url(settings, m) for m in months]
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda m: http.fetch(settings, police_uk.month_url(settings, m)), months))
+            list(pool.map(lambda loc: http.fetch(settings, loc), locations))
         return time.perf_counter() - started
 
 
-def step_backfill(home: str, root: str, months: list[str], latency_s: float) -> dict:
+def step_backfill(home: str, root: str, months: list[str], latency_s: float, national: bool = False) -> dict:
     """A live backfill against the mirror answering with `latency_s`, as many loads at once as the
     `police_uk_api` pool has slots, beside the floor the 15 requests/s limit sets for its requests."""
     from warehouse.orchestration import POOLS, POLICE_UK_POOL
 
     workers = POOLS[POLICE_UK_POOL][0]
-    requests = len(months) + 1  # the availability list, then one answer per month
-    fetch_s = _fetch_months(root, months, latency_s, workers)
+    # the availability list, then one answer per month; the archive: one zip per month
+    requests = len(months) + (0 if national else 1)
+    fetch_s = _fetch_months(root, months, latency_s, workers, national)
     shares = [months[i::workers] for i in range(workers)]
     # the workers are started and have imported the pipeline before the clock starts, as Airflow's are
     with get_context("spawn").Pool(workers, initializer=_warm) as pool:
         pool.map(time.sleep, [0.2] * workers * 2)
         started = time.perf_counter()
-        results = pool.starmap(step_ingest, [(home, root, share, False, latency_s) for share in shares], chunksize=1)
+        results = pool.starmap(step_ingest, [(home, root, share, False, latency_s, national) for share in shares], chunksize=1)
         seconds = time.perf_counter() - started
     return {"requests": requests, "floor_s": requests / RATE_LIMIT_PER_S, "latency_s": latency_s, "workers": workers,
             "fetch_s": fetch_s, "seconds": seconds, "records": sum(r["records"] for r in results)}
@@ -193,12 +205,31 @@ def step_airflow_overhead(root: str, month: str, direct: bool = True) -> dict:
     return {"dag_s": dag_s, "work_s": work_s, "overhead_s": dag_s - work_s}
 
 
+def unpack_archives(zips: list[str], out: Path) -> list[str]:
+    """Every member of the archive zips as a file under `out`, for the scans that cannot read a zip."""
+    import zipfile
+
+    files = []
+    for path in zips:
+        with zipfile.ZipFile(path) as zf:
+            for name in sorted(zf.namelist()):
+                target = out / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(zf.read(name))
+                files.append(str(target))
+    return files
+
+
 def step_bare_scan(files: list[str]) -> dict:
+    """DuckDB reading every field of the files (JSON arrays, or CSVs), kept in a table."""
     import duckdb
 
     con = duckdb.connect()
     # every field read and kept (a count alone would let DuckDB skip parsing the fields)
-    sql = "create or replace temp table scanned as select * from read_json(?, format = 'array', records = true)"
+    if files[0].endswith(".csv"):
+        sql = "create or replace temp table scanned as select * from read_csv(?, header = true, union_by_name = true)"
+    else:
+        sql = "create or replace temp table scanned as select * from read_json(?, format = 'array', records = true)"
     con.execute(sql, [files[:1]])  # warm: DuckDB loads its JSON reader on first use (about 1.5 s)
     started = time.perf_counter()
     con.execute(sql, [files])
@@ -210,7 +241,10 @@ def step_pandas_read(files: list[str]) -> dict:
     import pandas as pd
 
     started = time.perf_counter()
-    frame = pd.concat([pd.json_normalize(json.loads(Path(f).read_bytes())) for f in files], ignore_index=True)
+    if files[0].endswith(".csv"):
+        frame = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files], ignore_index=True)
+    else:
+        frame = pd.concat([pd.json_normalize(json.loads(Path(f).read_bytes())) for f in files], ignore_index=True)
     return {"records": len(frame), "seconds": time.perf_counter() - started}
 
 
@@ -242,11 +276,12 @@ def step_build(home: str) -> dict:
     return {**times, "seconds": sum(times.values()), "file_mb": published.stat().st_size / 1e6, "mode": mode}
 
 
-def step_usual_way(root: str, months: list[str]) -> dict:
+def step_usual_way(root: str, months: list[str], national: bool = False) -> dict:
+    """The pandas script on the same files (from the archive zips it reads the Met's members: the London figures)."""
     from devdata import sample, usual_way
 
     started = time.perf_counter()
-    frame = usual_way.compute([str(f) for f in month_files(Path(root), months)], str(Path(root) / sample.CENSUS_PATH),
+    frame = usual_way.compute([str(f) for f in month_files(Path(root), months, national)], str(Path(root) / sample.CENSUS_PATH),
                               str(PROJECT_ROOT / "dbt_project" / "seeds"))
     return {"rows": len(frame), "seconds": time.perf_counter() - started}
 
@@ -342,29 +377,32 @@ def run(sizes: list[dict], repeats: int, out: Path, command: str, dashboard_repe
     with tempfile.TemporaryDirectory(prefix="mapwh-bench-") as tmp:
         for size in sizes:
             name, months, scale = size["name"], size["months"], size["scale"]
+            national = size.get("forces", 1) > 1
             root = Path(tmp) / f"data-{name}"
             t = time.perf_counter()
-            summary = make_root(root, months + [size["next_month"]], scale)
+            summary = make_root(root, months + [size["next_month"]], scale, size.get("forces", 1))
             generated_s = time.perf_counter() - t
-            files = [str(f) for f in month_files(root, months)]
+            files = [str(f) for f in month_files(root, months, national)]
+            if national:  # the scans read the CSVs the zips hold; the pipeline reads the zips
+                files = unpack_archives(files, Path(tmp) / f"unpacked-{name}")
             mb = sum(Path(f).stat().st_size for f in files) / 1e6
             runs = repeats if size.get("repeat", True) else 1
             ingest, builds, scans, pandas_reads, usual = [], [], [], [], []
             for i in range(runs):
                 home = Path(tmp) / f"home-{name}-{i}"
-                ingest.append(in_fresh_process(step_ingest, str(home), str(root), months, True))
+                ingest.append(in_fresh_process(step_ingest, str(home), str(root), months, True, 0.0, national))
                 builds.append(in_fresh_process(step_build, str(home)))
                 scans.append(in_fresh_process(step_bare_scan, files))
                 pandas_reads.append(in_fresh_process(step_pandas_read, files))
-                usual.append(in_fresh_process(step_usual_way, str(root), months))
+                usual.append(in_fresh_process(step_usual_way, str(root), months, national))
             backfill = in_fresh_process(step_backfill, str(Path(tmp) / f"backfill-{name}"), str(root), months,
-                                        0.0 if size.get("smoke") else LATENCY_S)
-            if not figures.get("airflow"):
+                                        0.0 if size.get("smoke") else LATENCY_S, national)
+            if not figures.get("airflow") and not national:
                 figures["airflow"] = {"size": size["label"], "month": months[-1],
                                       **in_fresh_process(step_airflow_overhead, str(root), months[-1],
                                                          not size.get("smoke"))}
             home = Path(tmp) / f"home-{name}-0"
-            refresh_load = in_fresh_process(step_ingest, str(home), str(root), [size["next_month"]], False)
+            refresh_load = in_fresh_process(step_ingest, str(home), str(root), [size["next_month"]], False, 0.0, national)
             # the smoke size skips the second build: the same step_build ran above, and make test has a budget
             refresh_build = builds[0] if size.get("smoke") else in_fresh_process(step_build, str(home))
             dashboard = in_fresh_process(step_dashboard, str(home), dashboard_repeats)
@@ -385,13 +423,16 @@ def _render(figures: dict, command: str) -> list[str]:
         "# Benchmarks",
         "",
         f"Written by `{command}` on {now}. Machine: {_machine()}.",
-        "Data: SYNTHETIC police.uk `stops-force` API months of one force from `devdata.scale` (the warehouse loads one",
-        "force); sizes are given in records. Each figure is the median of the runs with min–max in brackets; every step",
-        "runs in a fresh process, and its peak memory is that process's maximum resident set (dbt's child apart).",
+        "Data: SYNTHETIC police.uk stop and search from `devdata.scale`: the Met's `stops-force` API months, and every",
+        "force's bulk-archive months loaded with `POLICE_UK_SCOPE=national` (one batch a month holding all 43 forces;",
+        "the London marts count the Met's records, `stop_search_by_force` every force's: decision 0026). Sizes are in",
+        "records. Each figure is the median of the runs with min–max in brackets; every step runs in a fresh process,",
+        "and its peak memory is that process's maximum resident set (dbt's child apart). For the archive, the bare",
+        "scans and pandas read the CSVs the zips hold (unpacked before the clock starts); the pipeline reads the zips.",
         "",
         "## 1. Ingest: the pipeline against a bare scan of the same files",
         "",
-        "| size | records | MB of JSON | pipeline s | records/s | MB/s | DuckDB read_json s | ratio (pipeline/bare speed) | json.load+pandas s | peak MiB |",
+        "| size | records | MB read | pipeline s | records/s | MB/s | DuckDB read_json s | ratio (pipeline/bare speed) | json.load+pandas s | peak MiB |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures["sizes"]:
@@ -434,8 +475,9 @@ def _render(figures: dict, command: str) -> list[str]:
         f"## 4. Live backfill against the mirror ({LATENCY_S:g} s added to every answer), 4 loads at once (the `police_uk_api` pool)",
         "",
         f"The floor is what police.uk's limit of {RATE_LIMIT_PER_S} requests/s allows for the backfill's requests (the",
-        "availability list and one answer per month). *Requests only* fetches the same answers with the same",
-        "concurrency and does nothing with them; *backfill* loads each month (fetch, land, parse, gate, commit).",
+        "availability list and one answer per month; from the archive, one zip per month, every force in it: the API",
+        "would take 43 answers a month). *Requests only* fetches the same answers with the same concurrency and does",
+        "nothing with them; *backfill* loads each month (fetch, land, parse, gate, commit).",
         "",
         "| size | months | requests | floor s | requests only s | × floor | backfill s | × floor | records/s | peak MiB |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -495,11 +537,13 @@ def sizes_for(smoke: bool, largest: bool) -> list[dict]:
 
     if smoke:
         return [{"name": "smoke", "label": "smoke: 2 months, 2% of the Met", "months": months("2024-11", 2),
-                 "next_month": "2024-12", "scale": 0.02, "smoke": True}]
+                 "next_month": "2024-12", "scale": 0.02, "smoke": True},
+                {"name": "smoke-national", "label": "smoke: 2 months of the archive, 3 forces, 1%", "months": months("2024-11", 2),
+                 "next_month": "2024-12", "scale": 0.01, "forces": 3, "smoke": True}]
     sizes = [
         {"name": "met-1y", "label": "the Met, 1 year", "months": months("2023-12", 12), "next_month": "2024-01", "scale": 1.0},
-        {"name": "national-1y", "label": "national volume, 1 year", "months": months("2023-12", 12),
-         "next_month": "2024-01", "scale": NATIONAL_SCALE, "repeat": False},
+        {"name": "national-1y", "label": "43 forces, 1 year (bulk archive)", "months": months("2023-12", 12),
+         "next_month": "2024-01", "scale": 1.0, "forces": 43, "repeat": False},
         {"name": "met-10y", "label": "the Met, 10 years", "months": months("2023-12", 120), "next_month": "2024-01",
          "scale": 1.0, "repeat": False},
     ]

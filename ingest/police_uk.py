@@ -9,6 +9,12 @@ directories or the archive's zip files). Both formats are flattened here into
 the one row shape of `raw.police_uk_stop_searches`, labels untouched: mapping
 vocabularies is dbt staging's job, and noticing a new label is the gate's.
 The source is partitioned by month: each run plans one month, then loads it.
+
+`POLICE_UK_SCOPE` says whose records a month holds. `force` (the default):
+`POLICE_UK_FORCE`'s, from the API, the archive when the API no longer has the
+month. `national`: every force's, from the bulk archive alone, one batch per
+month (the month's CSV of every force in one landed file) instead of one API
+request per force-month (decision 0026).
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import io
 import math
 import re
 import statistics
+import time
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ingest.core import http, periods, reference
 from ingest.core.config import Settings
@@ -40,6 +47,8 @@ TABLE = Table(
     "coordinates and datetimes kept as published text.",
     (
         Column("source_format", "VARCHAR", "`api` (stops-force JSON) or `archive_csv` (bulk archive CSV)."),
+        Column("force", "VARCHAR", "police.uk force id the record is published under: the API request's `force`, "
+               "or the archive file name's (`YYYY-MM-<force>-stop-and-search.csv`)."),
         Column("record_index", "INTEGER", "0-based position of the record in its batch."),
         Column("type", "VARCHAR", "Search type as published."),
         Column("datetime", "VARCHAR", "ISO 8601 datetime with offset, as published (UTC)."),
@@ -82,6 +91,12 @@ ARCHIVE_HEADER = [
     "Removal of more than just outer clothing",
 ]
 ARCHIVE_NAME = re.compile(r"(?P<period>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-stop-and-search\.csv$")
+SCOPES = ("force", "national")
+LONDON_FORCES = ("metropolitan", "city-of-london")
+# Where a force's anonymised points may fall, for the gate: London's forces
+# within Greater London's box, every other force within England and Wales's.
+LONDON_BOX = (51.28, 51.70, -0.52, 0.34)  # lat_min, lat_max, lon_min, lon_max
+ENGLAND_AND_WALES_BOX = (49.85, 55.85, -6.45, 1.80)
 
 # Record-count gate on a month against the median of the trailing loaded months.
 TRAILING_MONTHS = 6
@@ -96,6 +111,13 @@ def api_url(settings: Settings) -> str:
 
 def force(settings: Settings) -> str:
     return settings.get("POLICE_UK_FORCE", "metropolitan")
+
+
+def scope(settings: Settings) -> str:
+    value = settings.get("POLICE_UK_SCOPE", "force").strip().lower() or "force"
+    if value not in SCOPES:
+        raise ValueError(f"POLICE_UK_SCOPE: expected one of {', '.join(SCOPES)}, got {value!r}")
+    return value
 
 
 def availability_url(settings: Settings) -> str:
@@ -133,9 +155,48 @@ def archive_candidates(settings: Settings, month: str) -> list[str]:
     return found
 
 
+def month_archive_candidates(settings: Settings, month: str) -> list[str]:
+    """Where every force's archive CSV of `month` may be, as `<container>!<YYYY-MM>/` locations.
+
+    The container is a zip of the archive (a path or URL ending `.zip`; the
+    real one: https://data.police.uk/data/archive/<YYYY-MM>.zip, which holds
+    the 36 months to that one), a URL ending `/` (`<YYYY-MM>.zip` under it), or
+    a local directory holding `<YYYY-MM>.zip` or the unpacked `<YYYY-MM>/`.
+    """
+    found: list[str] = []
+    for loc in settings.locations("POLICE_UK_ARCHIVE_URL"):
+        if loc.endswith(".zip"):
+            found.append(f"{loc}!{month}/")
+        elif http.is_remote(loc):
+            base = loc if loc.endswith("/") else loc + "/"
+            found.append(f"{base}{month}.zip!{month}/")
+        else:
+            root = http.local_path(loc)
+            if (root / f"{month}.zip").is_file():
+                found.append(f"{root / f'{month}.zip'}!{month}/")
+            elif (root / month).is_dir():
+                found.append(f"{root / month}!{month}/")
+    return found
+
+
 def period_from_archive_name(name: str) -> str | None:
     match = ARCHIVE_NAME.search(Path(name).name)
     return match.group("period") if match else None
+
+
+def force_from_archive_name(name: str) -> str | None:
+    match = ARCHIVE_NAME.search(Path(name).name)
+    return match.group("force") if match else None
+
+
+def force_from_api_url(location: str) -> str | None:
+    values = parse_qs(urlsplit(location).query).get("force")
+    return values[0] if values else None
+
+
+def is_month_archive(location: str) -> bool:
+    """A `<container>!<YYYY-MM>/` location: every force's CSV of one month."""
+    return "!" in location and location.endswith("/")
 
 
 # --------------------------------------------------------------------------- plan and fetch
@@ -164,6 +225,8 @@ def plan(settings: Settings, month: str, read: Reader, lookback: int = 1) -> lis
     simply not there yet. The availability answer is read, and landed,
     through the pipeline's reader.
     """
+    if scope(settings) == "national":
+        return _plan_national(settings, month, lookback)
     today = datetime.now(timezone.utc).date().isoformat()
     months = read(AVAILABILITY, availability_url(settings), today, lambda content, _: months_available(content, force(settings)))
     window = set(periods.month_range(periods.add_months(month, 1 - max(1, lookback)), month))
@@ -178,8 +241,64 @@ def plan(settings: Settings, month: str, read: Reader, lookback: int = 1) -> lis
     return sorted(plans, key=lambda p: p.period)
 
 
+def _plan_national(settings: Settings, month: str, lookback: int) -> list[Plan]:
+    """Every force's records of each month in the window, from the bulk archive (the API has them one force at a time)."""
+    plans = []
+    for m in periods.month_range(periods.add_months(month, 1 - max(1, lookback)), month):
+        candidates = month_archive_candidates(settings, m)
+        if candidates:
+            plans.append(Plan(m, tuple(candidates), via="archive"))
+        else:
+            plans.append(Plan(m, (), note="not in the bulk archive (POLICE_UK_SCOPE=national reads every force from "
+                                          "POLICE_UK_ARCHIVE_URL; none of its locations holds the month)"))
+    return plans
+
+
+def pack_members(members: dict[str, bytes]) -> bytes:
+    """One month's archive CSVs as a zip of their own, byte-identical for identical members.
+
+    This is what lands in the raw zone for a national month: the month's stop
+    and search files, not the whole archive (the real one holds 36 months of
+    every data set), with fixed timestamps, so the same files always give the
+    same checksum and a re-read of an unchanged month changes nothing.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, members[name], compresslevel=1)
+    return out.getvalue()
+
+
+def _fetch_month_archive(settings: Settings, location: str) -> http.Fetched:
+    """`<container>!<YYYY-MM>/`: every `<YYYY-MM>-<force>-stop-and-search.csv` in a zip or a directory, packed as one zip."""
+    container, member = location.split("!", 1)
+    month = member.rstrip("/")
+    fetched_at = time.time()
+    if container.endswith(".zip"):
+        archive = http.fetch(settings, container, not_found_ok=True)
+        if archive.status == 404:
+            return http.Fetched(location, b"", 404, "", archive.fetched_at)
+        fetched_at = archive.fetched_at
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as zf:
+            members = {f"{month}/{Path(n).name}": zf.read(n) for n in zf.namelist()
+                       if period_from_archive_name(n) == month}
+    else:
+        directory = http.local_path(container)
+        members = {f"{month}/{p.name}": p.read_bytes()
+                   for p in sorted(directory.glob(f"{month}-*-stop-and-search.csv"))
+                   if period_from_archive_name(p.name) == month}
+    if not members:
+        return http.Fetched(location, b"", 404, "", fetched_at)
+    return http.Fetched(location, pack_members(members), 200, "application/zip", fetched_at)
+
+
 def fetch(settings: Settings, location: str) -> http.Fetched:
-    """An API month, an archive CSV (a 404 is an answer: try the next candidate), or `<zip>!<member>`."""
+    """An API month, an archive CSV (a 404 is an answer: try the next candidate), `<zip>!<member>`,
+    or every force's CSV of a month (`<container>!<YYYY-MM>/`)."""
+    if is_month_archive(location):
+        return _fetch_month_archive(settings, location)
     if "!" in location and location.split("!", 1)[0].endswith(".zip"):
         zip_loc, member = location.split("!", 1)
         archive = http.fetch(settings, zip_loc)
@@ -235,8 +354,8 @@ def _frame(rows: list[dict]):
     return pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object)
 
 
-def parse_api_records(content: bytes, *, period: str):
-    """Flatten one `/stops-force` response into raw.police_uk_stop_searches rows."""
+def parse_api_records(content: bytes, *, period: str, force: str | None = None):
+    """Flatten one `/stops-force` response (for `force`) into raw.police_uk_stop_searches rows."""
     data = decode_json(content, what=f"police.uk stops-force {period}")
     if not isinstance(data, list):
         raise SourceFormatError(f"police.uk stops-force {period}: expected a JSON array, got {type(data).__name__}")
@@ -250,6 +369,7 @@ def parse_api_records(content: bytes, *, period: str):
         rows.append(
             {
                 "source_format": "api",
+                "force": force,
                 "record_index": i,
                 "type": _text(rec.get("type")),
                 "datetime": _text(rec.get("datetime")),
@@ -276,8 +396,9 @@ def parse_api_records(content: bytes, *, period: str):
     return _frame(rows)
 
 
-def parse_archive_csv(content: bytes, *, period: str):
-    """Flatten one archive CSV (`YYYY-MM-<force>-stop-and-search.csv`) into the same rows."""
+def parse_archive_csv(content: bytes, *, period: str, force: str | None = None, first_index: int = 0):
+    """Flatten one archive CSV (`YYYY-MM-<force>-stop-and-search.csv`) into the same rows,
+    numbered from `first_index` (its place in the batch)."""
     refuse_html(content, what=f"police.uk archive {period}", expected="CSV")
     text = decode_text(content, what=f"police.uk archive {period}")
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -295,7 +416,8 @@ def parse_archive_csv(content: bytes, *, period: str):
             rows.append(
                 {
                     "source_format": "archive_csv",
-                    "record_index": i,
+                    "force": force,
+                    "record_index": first_index + i,
                     "type": _text(rec["Type"]),
                     "datetime": _text(rec["Date"]),
                     "involved_person": None,
@@ -322,13 +444,46 @@ def parse_archive_csv(content: bytes, *, period: str):
     return _frame(rows)
 
 
+def parse_month_archive(content: bytes, *, period: str):
+    """Every force's archive CSV of one month (`pack_members`' zip) as one frame, in member order."""
+    import pandas as pd
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile as exc:
+        raise SourceFormatError(f"police.uk archive {period}: not a zip of the month's CSVs ({exc})") from None
+    frames, first = [], 0
+    with zf:
+        for name in sorted(zf.namelist()):
+            if period_from_archive_name(name) != period:
+                raise SourceFormatError(f"police.uk archive {period}: unexpected member {name!r}")
+            frame = parse_archive_csv(zf.read(name), period=f"{period} {force_from_archive_name(name)}",
+                                      force=force_from_archive_name(name), first_index=first)
+            frames.append(frame)
+            first += len(frame)
+    if not frames:
+        return _frame([])
+    return pd.concat(frames, ignore_index=True)
+
+
 def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
-    """One month from the API (JSON) or the archive (a `.csv` location)."""
+    """One month from the API (JSON), the archive (a `.csv` location) or every force's archive CSVs (a month's zip)."""
     if period is None:
         raise ValueError("police.uk stop and search is loaded one month at a time")
+    if is_month_archive(location):
+        return [Batch(period, parse_month_archive(content, period=period))]
     if http.file_name(location).endswith(".csv"):
-        return [Batch(period, parse_archive_csv(content, period=period))]
-    return [Batch(period, parse_api_records(content, period=period))]
+        return [Batch(period, parse_archive_csv(content, period=period, force=force_from_archive_name(location)))]
+    return [Batch(period, parse_api_records(content, period=period, force=force_from_api_url(location)))]
+
+
+def landed_extension(content: bytes) -> str:
+    """How a landed file is named: a month of archive CSVs `.zip`, an archive CSV `.csv` (by its header),
+    anything else `.json`, what the API answers (an error page the API sent included)."""
+    if content.startswith(b"PK\x03\x04"):
+        return "zip"
+    header = content.removeprefix(b"\xef\xbb\xbf")[:len(ARCHIVE_HEADER[0]) + 1]
+    return "csv" if header == f"{ARCHIVE_HEADER[0]},".encode() else "json"
 
 
 # --------------------------------------------------------------------------- gate
@@ -340,7 +495,22 @@ def gate_view(frame):
     view["latitude_value"] = pd.to_numeric(view["latitude"], errors="coerce")
     view["longitude_value"] = pd.to_numeric(view["longitude"], errors="coerce")
     view["datetime_utc"] = pd.to_datetime(view["datetime"], utc=True, errors="coerce").dt.tz_localize(None)
+    view["outside_force_area"] = _outside_force_area(view)
     return view
+
+
+def _outside_force_area(view):
+    """True where a record's point lies outside its force's box (London's, or England and Wales's); null without a point."""
+    import pandas as pd
+
+    london = view["force"].isin(LONDON_FORCES)
+    outside = pd.Series(pd.NA, index=view.index, dtype="boolean")
+    located = view["latitude_value"].notna() & view["longitude_value"].notna()
+    for rows, (lat0, lat1, lon0, lon1) in ((london, LONDON_BOX), (~london, ENGLAND_AND_WALES_BOX)):
+        chosen = rows & located
+        lat, lon = view.loc[chosen, "latitude_value"], view.loc[chosen, "longitude_value"]
+        outside.loc[chosen] = ~(lat.between(lat0, lat1) & lon.between(lon0, lon1))
+    return outside
 
 
 def gate_parameters(context: GateContext) -> dict:
@@ -368,7 +538,7 @@ SOURCE = Source(
     variable="POLICE_UK_API_URL",
     default=API_DEFAULT,
     parse=parse,
-    extension="json",
+    extension=landed_extension,
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     gate_parameters=gate_parameters,
@@ -378,7 +548,11 @@ SOURCE = Source(
     extra_variables=(
         ("POLICE_UK_ARCHIVE_URL", "", "bulk archive CSVs `YYYY-MM-<force>-stop-and-search.csv` for history the API no "
          "longer serves: files, URLs, directories (also `YYYY-MM/` inside), URLs ending `/`, or archive zips "
-         "(the real archive: https://data.police.uk/data/archive/)"),
-        ("POLICE_UK_FORCE", "metropolitan", "police.uk force id"),
+         "(the real archive: https://data.police.uk/data/archive/); with POLICE_UK_SCOPE=national, every force's CSVs of a "
+         "month together: archive zips, URLs ending `/` (`<YYYY-MM>.zip` under them), or directories holding "
+         "`<YYYY-MM>.zip` or `<YYYY-MM>/`"),
+        ("POLICE_UK_FORCE", "metropolitan", "police.uk force id (scope `force`)"),
+        ("POLICE_UK_SCOPE", "force", "`force`: POLICE_UK_FORCE's months from the API (the archive for older ones); "
+         "`national`: every force's, one batch per month from the archive at POLICE_UK_ARCHIVE_URL (decision 0026)"),
     ),
 )

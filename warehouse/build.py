@@ -135,7 +135,7 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame
 # Marts that incremental builds extend period by period (decision 0025), and the raw
 # table whose periods they follow; a build copied from the published file
 # recomputes only the periods of these tables whose batch changed.
-INCREMENTAL_MARTS = {"fct_stop_search": "police_uk_stop_searches"}
+INCREMENTAL_MARTS = {"fct_stop_search": "police_uk_stop_searches", "stop_search_by_force": "police_uk_stop_searches"}
 INCREMENTAL_TABLES = tuple(sorted(set(INCREMENTAL_MARTS.values())))
 # Raw tables those incremental models also read: when one of their batches
 # changes, every period must be recomputed, so they are part of the basis.
@@ -292,8 +292,11 @@ def _insert_batches(con: duckdb.DuckDBPyConnection, settings: Settings, table, b
     files = [str(validated.period_dir(settings.validated_dir, table.name, b["period"]) / b["file"])
              for b in batches if b.get("file")]
     if files:
-        cols = ", ".join(quote_ident(c) for c in table.column_names)
-        con.execute(f"insert into raw.{quote_ident(table.name)} select {cols} from read_parquet(?)",  # noqa: S608 - quoted identifiers
+        # a column added to the contract after a batch was validated is null in that batch's rows
+        present = {row[0] for row in con.execute("describe select * from read_parquet(?, union_by_name = true)", [files]).fetchall()}
+        cols = ", ".join(quote_ident(c) if c in present else f"cast(null as {table.types[c]}) as {quote_ident(c)}"
+                         for c in table.column_names)
+        con.execute(f"insert into raw.{quote_ident(table.name)} select {cols} from read_parquet(?, union_by_name = true)",  # noqa: S608 - quoted identifiers
                     [files])
 
 

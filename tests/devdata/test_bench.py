@@ -1,4 +1,5 @@
-"""`make bench` cannot rot: its smoke size runs every step (generation, ingest, bare scans, build, one-month
+"""`make bench` cannot rot: its smoke sizes (the Met's API months; three forces' archive months, loaded the
+national way) run every step (generation, ingest, bare scans, build, one-month
 refresh, backfill, Airflow overhead, dashboard queries, the pandas script) and writes the report. The figures are not judged here (a
 benchmark reports, a test does not time), but what the steps did is: the same files give the same records to
 the pipeline, DuckDB and pandas, the refresh adds a month, and every section has its rows."""
@@ -18,16 +19,23 @@ def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
                     "## 5. Airflow overhead", "## 6. Dashboard queries", "## 8. The usual way"):
         assert heading in text
     figures = json.loads(text.split("```json\n", 1)[1].split("\n```", 1)[0])
-    (size,) = figures["sizes"]
-    records = size["records"]
-    assert records > 0
-    assert size["bare_scan"][0]["records"] == size["pandas_read"][0]["records"] == records
-    assert size["refresh_load"]["records"] > 0 and size["usual_way"][0]["rows"] > 0
-    assert set(size["dashboard"]["duckdb"]) == set(bench.DASHBOARD_QUERIES)
-    assert all(len(times) == 5 for times in size["dashboard"]["duckdb"].values())
-    assert size["build"][0]["dbt_s"] > 0 and size["build"][0]["children_peak_mib"] > 0  # dbt ran in a child
-    assert size["build"][0]["mode"] == "full"  # the first build: nothing was published
-    # the backfill loaded the same months as the ingest, in as many requests as months and the availability list
-    assert size["backfill"]["records"] == records and size["backfill"]["requests"] == len(size["size"]["months"]) + 1
+    api, national = figures["sizes"]
+    assert national["size"]["forces"] == 3 and "forces" not in api["size"]
+    for size in (api, national):
+        records = size["records"]
+        assert records > 0
+        assert size["bare_scan"][0]["records"] == size["pandas_read"][0]["records"] == records
+        assert size["refresh_load"]["records"] > 0 and size["usual_way"][0]["rows"] > 0
+        assert set(size["dashboard"]["duckdb"]) == set(bench.DASHBOARD_QUERIES)
+        assert all(len(times) == 5 for times in size["dashboard"]["duckdb"].values())
+        assert size["build"][0]["dbt_s"] > 0 and size["build"][0]["children_peak_mib"] > 0  # dbt ran in a child
+        assert size["build"][0]["mode"] == "full"  # the first build: nothing was published
+        assert size["backfill"]["records"] == records  # the backfill loaded the same months as the ingest
+    # in as many requests as months and the availability list; from the archive, one zip a month
+    assert api["backfill"]["requests"] == len(api["size"]["months"]) + 1
+    assert national["backfill"]["requests"] == len(national["size"]["months"])
+    # every force's records were loaded, the generator's volumes
+    assert national["records"] == sum(v for force in national["generator"]["volumes"].values()
+                                      for m, v in force.items() if m in national["size"]["months"])
     airflow = figures["airflow"]
     assert airflow["dag_s"] > 0 and airflow["work_s"] is None  # the smoke runs the DAGs, not the work again

@@ -167,7 +167,7 @@ def test_corrupted_batch_is_quarantined_and_warehouse_untouched(built, tmp_path)
     report = json.loads((quarantined / "validation.json").read_text())
     assert report["success"] is False
     reason = (quarantined / "reason.txt").read_text()
-    assert "latitude_value" in reason and "self_defined_ethnicity" in reason
+    assert "outside_force_area" in reason and "self_defined_ethnicity" in reason
     # Nothing lost: the raw zone has the corrupted bytes and the original ones.
     assert (run.home / "raw" / "police_uk_stop_search" / "2024-10" / f"{sha}.json").read_bytes() == corrupt
     assert (run.home / "raw" / "police_uk_stop_search" / "2024-10" / f"{serving_before['sha256']}.json").exists()

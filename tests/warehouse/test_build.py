@@ -12,7 +12,7 @@ from warehouse import build
 from warehouse.gates import GateFailed
 from warehouse.writer import next_build_sequence, writer_lock
 
-MARTS = ("fct_stop_search", "stop_search_monthly", "stop_search_disproportionality",
+MARTS = ("fct_stop_search", "stop_search_monthly", "stop_search_disproportionality", "stop_search_by_force",
          "trust_confidence", "trust_gap", "neighbourhood_gaps",
          "workforce_representation", "recruitment_shares", "promotion_shares", "workforce_targets",
          "action_plan_progress", "action_plan_reconciliation", "action_plan_scorecard")

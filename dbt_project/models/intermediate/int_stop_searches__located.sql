@@ -6,7 +6,8 @@ with
 stop_searches as (
 
     select * from {{ ref('int_stop_searches__harmonised') }}
-    where {{ refreshed_periods('police_uk_stop_searches') }}
+    where "force" = '{{ var("london_force") }}'
+      and {{ refreshed_periods('police_uk_stop_searches') }}
 
 ),
 

@@ -1,0 +1,57 @@
+-- incremental by police.uk period (dbt_project.yml, decision 0025): an incremental build recomputes only the refreshed periods
+-- depends_on: {{ ref('stg_audit__refresh_periods') }}
+
+with
+
+stop_searches as (
+
+    select * from {{ ref('int_stop_searches__harmonised') }}
+    where {{ refreshed_periods('police_uk_stop_searches') }}
+
+),
+
+-- each stop counted once under each basis of ethnicity
+by_basis as (
+
+    select *, 'self_defined' as ethnicity_basis, self_defined_ethnic_group as ethnic_group
+    from stop_searches
+    union all
+    select *, 'officer_defined' as ethnicity_basis, officer_defined_ethnic_group as ethnic_group
+    from stop_searches
+
+),
+
+aggregated as (
+
+    select
+        period,
+        "month",
+        "force",
+        ethnicity_basis,
+        ethnic_group,
+        count(*) as searches,
+        count(*) filter (where outcome_category = 'Arrest') as arrests,
+        count(*) filter (where outcome_category = 'No further action') as no_further_action,
+        count(*) filter (where latitude is not null and longitude is not null) as located_searches
+    from by_basis
+    group by all
+
+),
+
+final as (
+
+    select
+        period,
+        "month",
+        "force",
+        ethnicity_basis,
+        ethnic_group,
+        searches,
+        arrests,
+        no_further_action,
+        located_searches
+    from aggregated
+
+)
+
+select * from final
