@@ -420,7 +420,6 @@ def parse_archive_csv(content: bytes, *, period: str, force: str | None = None, 
     null, booleans are true/false/blank, coordinates finite numbers kept as
     published text. The first value that is none of these rejects the file.
     """
-    import numpy as np
     import pandas as pd
 
     refuse_html(content, what=f"police.uk archive {period}", expected="CSV")
@@ -437,43 +436,39 @@ def parse_archive_csv(content: bytes, *, period: str, force: str | None = None, 
             f"police.uk archive {period}: line {short + 2} has {len(records[short])} fields, expected {width}")
     count = len(records)
     by_column = list(zip(*records)) if records else [()] * width
-    raw = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in zip(ARCHIVE_HEADER, by_column)})
-
+    raw = {name: pd.Series(values, dtype=object) for name, values in zip(ARCHIVE_HEADER, by_column)}
     # each column's distinct values are few (labels, booleans, snapped points): decide on those, then spread
     factorized = {name: pd.factorize(raw[name]) for name in ARCHIVE_HEADER}
 
-    def per_value(name: str, decide) -> np.ndarray:
+    def per_value(name: str, decide):
+        """decide(value) for every row of the column (an object array), computed once per distinct value."""
         codes, distinct = factorized[name]
-        return np.array([decide(v) for v in distinct], dtype=object)[codes] if count else np.empty(0, dtype=object)
+        return pd.Series([decide(v) for v in distinct], dtype=object).iloc[codes].to_numpy()
 
-    def blank(name: str) -> np.ndarray:
-        return per_value(name, lambda v: v.strip() == "").astype(bool)
-
-    def text_of(name: str) -> np.ndarray:
+    def text_of(name: str):
         values = raw[name].to_numpy(dtype=object, copy=True)
-        values[blank(name)] = None
+        values[per_value(name, lambda v: not v.strip()).astype(bool)] = None
         return values
 
-    def coordinate(name: str) -> np.ndarray:
+    def coordinate(name: str):
         values = text_of(name)
-        numbers = per_value(name, lambda v: _number(v)).astype(float)
-        for i in np.flatnonzero(~np.isfinite(numbers)):  # the first value that is not a finite number
-            _coordinate(values[i], f"police.uk archive {period} line {i + 2}")
+        for i in (~per_value(name, lambda v: math.isfinite(_number(v))).astype(bool)).nonzero()[0]:
+            _coordinate(values[i], f"police.uk archive {period} line {i + 2}")  # raises (or accepts what float() reads)
         return values
 
-    def boolean(name: str) -> np.ndarray:
+    def boolean(name: str):
         values = per_value(name, lambda v: _BOOLEAN_TEXT.get(v.strip().lower(), _NOT_BOOLEAN))
-        unknown = np.flatnonzero(values == _NOT_BOOLEAN)
+        unknown = (values == _NOT_BOOLEAN).nonzero()[0]
         if len(unknown):
             i = int(unknown[0])
             raise SourceFormatError(f"police.uk archive {period}: line {i + 2}: not a boolean: {raw[name].iat[i]!r}")
         return values
 
-    nothing = np.full(count, None, dtype=object)
+    nothing = [None] * count
     columns = {
-        "source_format": np.full(count, "archive_csv", dtype=object),
-        "force": np.full(count, force, dtype=object),
-        "record_index": np.arange(first_index, first_index + count).astype(object),
+        "source_format": ["archive_csv"] * count,
+        "force": [force] * count,
+        "record_index": list(range(first_index, first_index + count)),
         "type": text_of("Type"),
         "datetime": text_of("Date"),
         "involved_person": nothing,
