@@ -204,3 +204,28 @@ def test_the_build_runs_within_its_memory_limit(tmp_path):
     settings = get_settings({"MAPWH_HOME": str(tmp_path / "var"), "MAPWH_DUCKDB_MEMORY_LIMIT": "1MB"})
     with pytest.raises(build.BuildFailed, match="(?i)memory"):
         build.run_dbt(settings, path)
+
+
+def test_a_batch_validated_before_a_contract_column_existed_loads_with_it_null(tmp_path):
+    """Batches in the validated zone outlive contract changes: a column added since (police.uk's `force`,
+    decision 0026) is null in their rows, and staging reads a null force as the London force's."""
+    from ingest import police_uk
+    from ingest.core.config import get_settings
+    from warehouse import validated
+
+    settings = get_settings({"MAPWH_HOME": str(tmp_path)})
+    table = police_uk.TABLE
+    folder = validated.period_dir(settings.validated_dir, table.name, "2016-06")
+    folder.mkdir(parents=True)
+    older = [c for c in table.column_names if c != "force"]
+    con = duckdb.connect()
+    try:
+        given = {"period": "'2016-06'", "batch_id": "'old'", "record_index": "0"}
+        columns = ", ".join(f"cast({given.get(c, 'null')} as {table.types[c]}) as {c}" for c in older)
+        con.execute(f"copy (select {columns}) to '{folder / 'old.parquet'}'")  # noqa: S608 - contract names
+        con.execute("create schema raw")
+        con.execute(table.create_sql("raw"))
+        build._insert_batches(con, settings, table, [{"period": "2016-06", "file": "old.parquet"}])
+        assert con.execute(f"select period, batch_id, force from raw.{table.name}").fetchall() == [("2016-06", "old", None)]
+    finally:
+        con.close()
