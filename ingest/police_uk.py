@@ -333,33 +333,19 @@ def _coordinate(value: object, what: str) -> str | None:
     return text
 
 
+_BOOLEAN_TEXT = {"true": True, "false": False, "": None}  # published booleans, trimmed and lowered
+_NOT_BOOLEAN = "not a boolean"
+
+
 def _bool(value: object) -> bool | None:
     if isinstance(value, bool):
         return value
     if value is None:
         return None
     text = str(value).strip().lower()
-    if text == "true":
-        return True
-    if text == "false":
-        return False
-    if text == "":
-        return None
+    if text in _BOOLEAN_TEXT:
+        return _BOOLEAN_TEXT[text]
     raise ValueError(f"not a boolean: {value!r}")
-
-
-_BOOLEAN_TEXT = {"true": True, "false": False, "": None}
-_NOT_BOOLEAN = "not a boolean"
-
-
-def _number(text: str) -> float:
-    """A coordinate's value, 0 for a blank one; NaN when it is not a number float() reads."""
-    if not text.strip():
-        return 0.0
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
 
 
 def _frame(rows: list[dict]):
@@ -450,10 +436,17 @@ def parse_archive_csv(content: bytes, *, period: str, force: str | None = None, 
         values[per_value(name, lambda v: not v.strip()).astype(bool)] = None
         return values
 
+    def refused(value: str) -> bool:
+        try:
+            _coordinate(value, "")
+        except SourceFormatError:
+            return True
+        return False
+
     def coordinate(name: str):
         values = text_of(name)
-        for i in (~per_value(name, lambda v: math.isfinite(_number(v))).astype(bool)).nonzero()[0]:
-            _coordinate(values[i], f"police.uk archive {period} line {i + 2}")  # raises (or accepts what float() reads)
+        for i in per_value(name, refused).astype(bool).nonzero()[0][:1]:  # the first refused value, by its line
+            _coordinate(values[i], f"police.uk archive {period} line {i + 2}")
         return values
 
     def boolean(name: str):
@@ -505,8 +498,8 @@ def parse_month_archive(content: bytes, *, period: str):
         for name in sorted(zf.namelist()):
             if period_from_archive_name(name) != period:
                 raise SourceFormatError(f"police.uk archive {period}: unexpected member {name!r}")
-            frame = parse_archive_csv(zf.read(name), period=f"{period} {force_from_archive_name(name)}",
-                                      force=force_from_archive_name(name), first_index=first)
+            force_id = force_from_archive_name(name)
+            frame = parse_archive_csv(zf.read(name), period=f"{period} {force_id}", force=force_id, first_index=first)
             frames.append(frame)
             first += len(frame)
     if not frames:

@@ -27,6 +27,17 @@ def required(found, message: str):
     pytest.skip(message)
 
 
+def query(path, sql: str, params=None) -> list[tuple]:
+    """Rows of `sql` on the DuckDB file at `path`, opened read-only as an analyst would."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 def require_shared_data() -> Path:
     return required(SHARED_DATA if (SHARED_DATA / "MANIFEST.tsv").exists() else None,
                     f"real extracts not found at {SHARED_DATA} (../shared/data beside the project)")

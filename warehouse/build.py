@@ -35,7 +35,6 @@ import re
 import shutil
 import subprocess
 import sys
-import uuid
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,7 +45,7 @@ import pandas as pd
 from ingest import registry
 from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
 from ingest.core.contract import quote_ident
-from ingest.core.raw_zone import append_jsonl, read_jsonl
+from ingest.core.raw_zone import append_jsonl, atomic_write, read_jsonl
 from warehouse import gates, validated
 from warehouse.writer import next_build_sequence, writer_lock
 
@@ -89,9 +88,7 @@ def ensure_duckdb_extensions(settings: Settings) -> Path:
         target = settings.duckdb_extension_dir / f"v{duckdb.__version__}" / platform / f"{name}.duckdb_extension"
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            tmp = target.with_name(f".{name}.{uuid.uuid4().hex}.tmp")  # tasks starting at once each copy their own
-            shutil.copyfile(shipped, tmp)
-            os.replace(tmp, target)
+            atomic_write(target, shipped.read_bytes())  # a temporary file of its own: tasks may start at once
     return settings.duckdb_extension_dir
 
 
@@ -469,8 +466,6 @@ def published_row_counts(settings: Settings) -> dict[str, int]:
         return {t: con.table(f"{MART_SCHEMA}.{quote_ident(t)}").count("*").fetchone()[0] for t in tables}
     finally:
         con.close()
-
-
 
 
 def refreshed_periods(db_path: Path) -> dict[str, list[str]] | None:

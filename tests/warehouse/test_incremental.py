@@ -14,7 +14,7 @@ from devdata.mirror import serve, source_environment
 from ingest import registry
 from ingest.core.config import get_settings
 from ingest.core.http import Fetched
-from tests.conftest import require_shared_data
+from tests.conftest import query, require_shared_data
 from warehouse import build, pipeline
 
 pytestmark = pytest.mark.shared
@@ -27,14 +27,6 @@ def tables(path, schema: str) -> list[str]:
     try:
         return [t for (t,) in con.execute(
             "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]).fetchall()]
-    finally:
-        con.close()
-
-
-def query(path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 

@@ -11,25 +11,17 @@ from __future__ import annotations
 
 import zipfile
 
-import duckdb
 import pytest
 
 from devdata import sample, scale
 from devdata.mirror import serve, source_environment
 from ingest import police_uk, registry
 from ingest.core.config import get_settings
+from tests.conftest import query
 from warehouse import build, pipeline, validated
 
 MONTHS = ["2024-03", "2024-04"]
 SCALE = 0.02  # about 1,700 records a month nationally
-
-
-def query(path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,7 @@ stop_searches as (
 -- each stop counted once under each basis of ethnicity
 by_basis as (
 
-    select *, 'self_defined' as ethnicity_basis, self_defined_ethnic_group as ethnic_group
-    from stop_searches
-    union all
-    select *, 'officer_defined' as ethnicity_basis, officer_defined_ethnic_group as ethnic_group
-    from stop_searches
+    {{ by_ethnicity_basis('stop_searches') }}
 
 ),
 
@@ -40,17 +36,7 @@ aggregated as (
 
 final as (
 
-    select
-        period,
-        "month",
-        "force",
-        ethnicity_basis,
-        ethnic_group,
-        searches,
-        arrests,
-        no_further_action,
-        located_searches
-    from aggregated
+    select * from aggregated
 
 )
 
