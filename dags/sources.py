@@ -51,7 +51,7 @@ def _schedule(members):
 def _doc(dag_id: str, members) -> str:
     lines = [f"### {dag_id}", ""]
     for s in members:
-        where = f"`{s.variable}`" + (f" (default {s.default})" if s.default else " (no default: set it to take the source)")
+        where = f"`{s.variable}`" + (f" (default {s.default_text})" if s.default_text else " (no default: set it to take the source)")
         lines.append(f"- **{s.name}** from {where}: {' '.join(s.description.split())}")
     return "\n".join(lines + ["", __doc__])
 

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from devdata import pas, sample, workforce
+from devdata import catalogue, pas, sample, workforce
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ _MONTH_FILE_RE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))\.json$")
 _MONTH_RE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$")
 # Force ids are lowercase slugs; anything else (e.g. "../x") never reaches the filesystem.
 _FORCE_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# Catalogue ids and page path segments: no dots, so never `..`.
+_SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 _CONTENT_TYPES = {
     ".json": "application/json",
@@ -104,6 +106,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._stops_force(parse_qs(url.query), send_body)
             elif path.startswith("/files/"):
                 self._static(unquote(path[len("/files/"):]), send_body)
+            elif path == "/api/3/action/package_show":
+                self._catalogue("ckan", (parse_qs(url.query).get("id") or [""])[0], send_body)
+            elif path.startswith("/api/dataset/"):
+                self._catalogue("datapress", unquote(path[len("/api/dataset/"):]), send_body)
+            elif path.startswith("/api/content/"):
+                self._catalogue("govuk", unquote(path[len("/api/content/"):]), send_body)
             else:
                 self._error(404, send_body)
         except (BrokenPipeError, ConnectionResetError):
@@ -154,6 +162,27 @@ class _Handler(BaseHTTPRequestHandler):
             mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         )
         self._send(200, target.read_bytes(), content_type, send_body)
+
+    def _catalogue(self, kind: str, key: str, send_body: bool) -> None:
+        """A catalogue answer the generators wrote (`devdata.catalogue`), with this mirror's address in it."""
+        folder = catalogue.GOVUK_DIR if kind == "govuk" else catalogue.LONDON_DATASTORE_DIR
+        relpath = key.strip("/")
+        if not relpath or not all(_SLUG_RE.match(part) for part in relpath.split("/")):
+            self._error(404, send_body)
+            return
+        stored = self.server.root / folder / f"{relpath}.json"
+        if not stored.is_file():
+            if kind == "ckan":  # CKAN answers a missing dataset with 404 and a JSON error
+                body = json.dumps({"success": False, "error": {"__type": "Not Found Error", "message": "Not found"}})
+                self._send(404, body.encode("utf-8"), "application/json", send_body)
+            else:
+                self._error(404, send_body)
+            return
+        base = f"http://{self.headers.get('Host') or '127.0.0.1:%d' % self.server.server_address[1]}"  # as the client reached it
+        text = stored.read_text(encoding="utf-8")
+        if kind == "datapress":
+            text = json.dumps(catalogue.datapress_answer(json.loads(text)), indent=1)
+        self._send(200, text.replace(catalogue.MIRROR, base).encode("utf-8"), "application/json", send_body)
 
     # --- responses -----------------------------------------------------------
     def _send(self, code: int, body: bytes, content_type: str, send_body: bool) -> None:
@@ -234,17 +263,19 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 0, *, latency_s: floa
 
 
 def source_environment(server: MirrorServer) -> dict[str, str]:
-    """The location variables that point every source found under the server's root at it.
+    """The variables that point every source found under the server's root at it.
 
     The root may be a `devdata.sample` output or laid out like
-    `../shared/data`. A variable is set only when its files are there, so a
-    source the root lacks keeps whatever the environment says, except
-    PAS_MICRODATA_URL, which is set empty when there are no microdata (the
-    source is then not taken: the real microdata are never public). PAS
-    dashboard: the workbook when present (a sample), else the sheet CSVs
-    (`../shared/data`). Workforce: every `workforce/officer-rank-*.csv`
-    (the sample's two styles and/or the real `officer-rank-from-2003.csv`),
-    `joiners-*.csv` and `promotions-*.csv`, sorted.
+    `../shared/data`. The catalogues' base URLs (`LONDON_DATASTORE_URL`,
+    `GOVUK_URL`) are always the mirror. A source that discovers its files
+    (`Source.catalogue`) is left to do so when the root holds its
+    catalogue's answer (`devdata.catalogue`: the sample does), so the
+    default path is the one exercised; otherwise its files are pinned when
+    they are there (the real extracts: the PAS sheet CSVs and neighbourhood
+    file, the workforce table), and its variable is set empty when they are
+    not (not taken: never asked of a catalogue the mirror does not have).
+    Sources with a fixed default are pinned when their files are there:
+    police.uk (the API answers and the archive CSVs), census, boundaries.
     """
     root = server.root
 
@@ -254,30 +285,56 @@ def source_environment(server: MirrorServer) -> dict[str, str]:
     def present(*relpaths: Path) -> list[Path]:
         return [root / p for p in relpaths if (root / p).is_file()]
 
-    env: dict[str, str] = {}
+    env: dict[str, str] = {"LONDON_DATASTORE_URL": server.base_url, "GOVUK_URL": server.base_url}
     if any((root / sample.STOPS_DIR.parent).glob("*/*.json")):  # what /api/stops-force serves
         env["POLICE_UK_API_URL"] = server.api_url
     archive = sorted((root / sample.ARCHIVE_DIR).glob("*/*-stop-and-search.csv"))  # any force: read by name
     if archive:
         env["POLICE_UK_ARCHIVE_URL"] = urls(archive)
     for variable, relpath in (("CENSUS_POPULATION_URL", sample.CENSUS_PATH),
-                              ("LONDON_BOUNDARIES_URL", sample.BOUNDARIES_PATH),
-                              ("PAS_NEIGHBOURHOOD_URL", pas.NEIGHBOURHOOD_PATH)):
+                              ("LONDON_BOUNDARIES_URL", sample.BOUNDARIES_PATH)):
         if present(relpath):
             env[variable] = urls(present(relpath))
-    dashboard = present(pas.WORKBOOK_PATH) or present(pas.MPS_CSV_PATH, pas.BOROUGH_CSV_PATH)
-    if dashboard:
-        env["PAS_DASHBOARD_URL"] = urls(dashboard)
-    env["PAS_MICRODATA_URL"] = urls(sorted((root / pas.MICRODATA_DIR).glob("*.csv")))
-    for variable, pattern in (("WORKFORCE_URL", "officer-rank-*.csv"), ("WORKFORCE_JOINERS_URL", "joiners-*.csv"),
-                              ("WORKFORCE_PROMOTIONS_URL", "promotions-*.csv")):
-        tables = sorted(p for p in (root / workforce.WORKFORCE_DIR).glob(pattern) if p.is_file())
-        if tables:
-            env[variable] = urls(tables)
+    # files a root without catalogues (../shared/data) has for the discovering sources
+    files = {
+        "PAS_DASHBOARD_URL": present(pas.WORKBOOK_PATH) or present(pas.MPS_CSV_PATH, pas.BOROUGH_CSV_PATH),
+        "PAS_NEIGHBOURHOOD_URL": present(pas.NEIGHBOURHOOD_PATH),
+        "PAS_MICRODATA_URL": [],  # no real respondent file is in ../shared
+        **{variable: sorted(p for p in (root / workforce.WORKFORCE_DIR).glob(pattern) if p.is_file())
+           for variable, pattern in (("WORKFORCE_URL", "officer-rank-*.csv"), ("WORKFORCE_JOINERS_URL", "joiners-*.csv"),
+                                     ("WORKFORCE_PROMOTIONS_URL", "promotions-*.csv"), ("WORKFORCE_LEAVERS_URL", "leavers-*.csv"))},
+    }
+    from ingest import registry
+
+    for source in registry.sources().values():
+        if source.catalogue is not None and not _catalogue_answer(root, source.catalogue):
+            env[source.variable] = urls(files.get(source.variable, []))
     synthetic = _synthetic_sources(root, env, server)
     if synthetic:
         env["MAPWH_SYNTHETIC_SOURCES"] = ",".join(synthetic)
     return dict(sorted(env.items()))
+
+
+def _catalogue_answer(root: Path, found_in) -> Path | None:
+    """The stored answer of the first of a catalogue's ids the root holds (`devdata.catalogue`), if any."""
+    folder = catalogue.GOVUK_DIR if found_in.kind == "govuk" else catalogue.LONDON_DATASTORE_DIR
+    return next((root / folder / f"{i.strip('/')}.json" for i in found_in.ids if (root / folder / f"{i.strip('/')}.json").is_file()), None)
+
+
+def _served_paths(root: Path, source, env: dict[str, str], server: MirrorServer) -> list[Path]:
+    """The files under root a source reads with this environment: its pinned ones, or what its catalogue lists."""
+    from ingest.core import discovery
+
+    variables = [source.variable, *(v for v, _, _ in source.extra_variables)]
+    if source.catalogue is not None and source.variable not in env:
+        answer = _catalogue_answer(root, source.catalogue)
+        content = answer.read_bytes().replace(catalogue.MIRROR.encode(), server.base_url.encode())
+        found = (discovery.parse_govuk(content, url=server.base_url)[0] if source.catalogue.kind == "govuk"
+                 else discovery.parse_ckan(content, url=server.base_url))
+        served = [f.url for f in source.catalogue.choose(found)]
+    else:
+        served = [loc for v in variables for loc in env.get(v, "").split(",") if loc]
+    return [root / "police_uk" if loc == server.api_url else root / unquote(loc.split("/files/", 1)[-1]) for loc in served]
 
 
 def _synthetic_sources(root: Path, env: dict[str, str], server: MirrorServer) -> list[str]:
@@ -293,9 +350,7 @@ def _synthetic_sources(root: Path, env: dict[str, str], server: MirrorServer) ->
 
     found = []
     for source in registry.sources().values():
-        variables = [source.variable, *(v for v, _, _ in source.extra_variables)]
-        served = [loc for v in variables for loc in env.get(v, "").split(",") if loc]
-        paths = [root / "police_uk" if loc == server.api_url else root / unquote(loc.split("/files/", 1)[-1]) for loc in served]
+        paths = _served_paths(root, source, env, server)
         if paths and all(labelled(p if p.is_dir() else p.parent) for p in paths):
             found.append(source.name)
     return sorted(found)

@@ -2,15 +2,19 @@
 
 No respondent-level PAS data may be used offline (MOPAC releases it to
 researchers), and the real dashboard extracts in `../shared/data` may not be
-copied into the project, so this module invents all four PAS inputs in their
+copied into the project, so this module invents the PAS inputs in their
 published formats: one microdata CSV per financial year 2015-16 to 2023-24 with
 that year's original column names (`C2` / `BOROUGHNEIGHBOURHOODCODED` /
 `Borough`, `NQ147r` / `ReNQ147` / `ReNNQ147`, `WT_Discrete` from 2018-19) and
 the codes of the dbt seeds `pas_answer_codes` and `pas_ethnicity_codes`; the
 trust and confidence dashboard workbook (sheets `MPS` and `Borough`) and its two
-`;`-separated decimal-comma CSV exports; and the neighbourhood indicators by
-ethnic group (BOM, three header rows, blanks where suppressed). The microdata
-are calibrated so that London's weighted rolling-12-month trust tracks the
+`;`-separated decimal-comma CSV exports; the neighbourhood indicators by
+ethnic group (BOM, three header rows, blanks where suppressed); and the public
+ward-level files of the London Datastore (`PAS_ward_level_FY_15_17.csv` ..
+`FY_20_21.csv`: the same interviews of 2015-16 to 2020-21 as text labels in the
+published 473-column layout, only the columns the warehouse reads filled), with
+the Datastore's catalogue answer for `mopac-surveys` listing what it publishes
+(`devdata.catalogue`). The microdata are calibrated so that London's weighted rolling-12-month trust tracks the
 published `Trust MPS` series and the White-Black trust gap widens to about 28
 points in 2022; the dashboard's trust-related measures and the neighbourhood
 percentages are computed from the same microdata so the sources agree. Every
@@ -35,6 +39,7 @@ import numpy as np
 import pendulum
 
 from devdata.boroughs import BOROUGHS, README_TITLE, SYNTHETIC_NOTICE, write_file
+from devdata.catalogue import write_ckan_package
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +236,81 @@ _STOP_SEARCH_OFFSET = {"White British": 0.03, "Asian": -0.02, "Black": -0.12}
 
 # Fixed workbook timestamps and zip entry times: without them every save differs.
 WORKBOOK_TIMESTAMP = datetime(2024, 2, 29, 9, 0, 0)
+
+# --- public ward-level files (London Datastore `mopac-surveys`) ------------------------------
+# The respondent-level files MOPAC publishes: text labels instead of codes, no
+# SERIAL and no general weight, a pandas row index as an unnamed first column.
+# The 15-17 file holds two financial years; the files are keyed here by the
+# financial years they hold.
+WARD_LEVEL_DIR = PAS_DIR / "ward_level"
+WARD_LEVEL_RELEASES: tuple[tuple[int, ...], ...] = ((2015, 2016), (2017,), (2018,), (2019,), (2020,))
+# The published header of PAS_ward_level_FY_15_17.csv, 473 columns (the first,
+# the unnamed index, is the empty string). Only this header is known exactly:
+# the later files' headers are derived from it (ward_level_header).
+WARD_LEVEL_HEADER_15_17: tuple[str, ...] = ("", *"""
+    interview_date MONTH FinancialYear ward ward_n ward_unique SOA1 SOA2 BOROUGHNEIGHBOURHOOD quarter Quarter1.1 C2
+    NQ1 NQ2A NQ2B NQ2C NQ2D NQ2E NQ2F NQ2G NQ2H NQ2I Q1 Q1D Q3C Q3F Q3G Q3H Q3I Q3J Q3K Q3L Q126DA Q126DB Q126DC
+    NQ7A NQ7B Q10A Q10B Q10C Q10D Q10E Q10F Q10H NQ10A NQ10BA NQ10BB NQ10BC NQ10BD NQ10BE NQ10BF Q13 Q14A Q14B Q14C
+    Q14D Q14E Q15 Q16A Q16B Q16C Q16D Q16E NQ21 Q21 Q54A Q54B Q54C Q54D Q54E NQ57AA NQ57AB NQ57AC NQ57AD NQ57AE
+    NNQ27C NNQ27E Q37 Q38A Q38B Q38C Q38D Q38E Q39A_2 Q39BA Q39BB Q39BC Q39BD Q39BE NQ43 NQ44A NQ44BA NQ44BB NQ44BC
+    NQ44BD NQ44BE NQ45A NQ45BA NQ45BB NQ45BC NQ45BD NQ45BE Q58 Q59 Q60 Q61 Q62A Q62B Q62C Q62D Q62E Q62F Q62TG Q62H
+    Q62TI Q62TJ NQ62A NQ62B RQ80E Q65 Q66 Legacy_Q73 Q79A Q79B Q79C Q79D Q79E Q79F Q79G Q79H Q79I Q79J NQ79A NQ79ABA
+    NQ79ABB NQ79ABC NQ79ABD NQ79ABE Legacy_NQ79BA NQ79BB NQ79BC NQ79BD NQ79BI SQ79A SQ79B SQ79C SQ79DA SQ79DB SQ79DC
+    SQ79DD SQ79DE SQ79DF SQ79E SQ79F NQ80 NQ80H NQ80A NQ80BA NQ80BB NQ80BC NQ80BD NQ80BE NQ80C NQ80D BQ90A BQ90B
+    BQ90C BQ90D BQ90EA BQ90EB BQ90EC BQ90ED BQ90EE BQ90EF BQ90EG BQ90EH PQ98A Q122 Q123 Q124 Q125 Q106 Q106B Q119
+    Q110 Q114 NQ119 PQ119 A120 A121 Q131 Q132B Q132F Q132G Q132GG Q132I Q132J Q132K Q132L Q132M Q132N Q132NN Q132O
+    Q132P Q132S Q132V Q132W Q132X Q132Y Q132Z Q132AA Q132AB Q132AC Q132AD Q132AE Q132AG Q132AH Q132AI Q132AJ Q132AK
+    Q132AL Q132AM TQ132 SQ132B SQ132F SQ132G SQ132GG SQ132I SQ132J SQ132K SQ132L SQ132M SQ132N SQ132NN SQ132O SQ132P
+    SQ132S SQ132V SQ132W SQ132X SQ132Y SQ132Z SQ132AA SQ132AB SQ132AC SQ132AD SQ132AE SQ132AG SQ132AH SQ132AI
+    SQ132AJ SQ132AK SQ132AL SQ132AM SQ132A_2 NQ133 NQ133A Q133 PQ135AA PQ135AB PQ135AC PQ135AD PQ135AE PQ135AF
+    PQ135AG PQ135AH PQ135AI PQ135AJ PQ135AK PQ135AL PQ135AM PQ135AN PQ135AO PQ135AP PQ135AQ PQ135AR PQ135AS PQ135AT
+    PQ135AU PQ135AV PQ135AW PQ135AX PQ135AY PQ135AZ PQ135AAA PQ135AAB PQ135AAC PQ135AAD PQ135AAE PQ135AAF PQ135AAG
+    PQ135AAH PQ135AAI PQ135AAJ PQ135AAK PQ135AAL PQ135AAM PQ135AAN PQ135AAO PQ135AAP PQ135AAQ PQ135AAR PQ135AAS
+    PQ135AAT PQ135AAU PQ135AAV PQ135AAW PQ135AAX PQ135AAY PQ135BA PQ135BB PQ135BC PQ135BD PQ135BE PQ135BF PQ135BG
+    PQ135BH PQ135BI PQ135BJ PQ135BK PQ135BL PQ135BM PQ135BN PQ135BO PQ135BP PQ135BQ PQ135BR PQ135BS PQ135BT PQ135BU
+    PQ135BW PQ135BV NQ135A_newA NQ135A_newB NQ135A_newC NQ135A_newD NQ135A_newE NQ135A_newF NQ135A_newG NQ135A_newH
+    NQ135A_newI NQ135A_newJ NQ135A_newK NQ135A_newL NQ135A_newM NQ135A_newN NQ135A_newO NQ135A_newP NQ135A_newQ
+    NQ135A_newR NQ135A_newS NQ135A_newT NQ135A_newU NQ135A_newV NQ135A_newW NQ135A_newX NQ135A_newY NQ135A_newZ
+    NQ135A_newAA NQ135A_newAB NQ135A_newAC NQ135A_newAD NQ135A_newAE NQ135A_newAF NQ135A_newAG NQ135A_newAH
+    NQ135A_newAI NQ135A_newAJ NQ135A_newAK NQ135A_newAL NQ135A_newAM NQ135A_newAN NQ135A_newAO NQ135A_newAP
+    NQ135A_newAQ NQ135A_newAR NQ135A_newAS NQ135A_newAT NQ135A_newAU NQ135A_newAV NQ135A_newAW NQ135A_newAX
+    NQ135A_newAY NQ135B_newA NQ135B_newB NQ135B_newC NQ135B_newD NQ135B_newE NQ135B_newF NQ135B_newG NQ135B_newH
+    NQ135B_newI NQ135B_newJ NQ135B_newK NQ135B_newL NQ135B_newM NQ135B_newN NQ135B_newO NQ135B_newP NQ135B_newQ
+    NQ135B_newR NQ135B_newS NQ135B_newT NQ135B_newU NQ135B_newV NQ135B_newW NQ135BB NQ135BC NQ135BD NQ135BE NQ135BF
+    NQ135BG NQ135BH NQ135BI NQ136A NQ136BA NQ136BB NQ136BC NQ136BD NQ136BE NQ136BF NQ136CA NQ136CB XQ135r Q136r
+    Q139r SQ80C SQ80D SQ80E SQ80F SQ80G Q9 Q141 Q142F NQ143 Q144 Q145 Q146 NQ146 NQ147r NQ155r Q148 NQ149r Q150r
+    WT_Q41 WT_Q41_B WT_Q42 WT_Q42_B WT_Q42_E WT_Q43 WT_Q43_B WT_Q43_E WT_Q44 WT_Q44_E WT_Q44_B WT_Q45 WT_Q45_B
+    WT_Q46 WT_Q46_B WT_Q46_E WT_Q47 WT_Q47_B WT_Q47_E WT_Q48 WT_Q48_B WT_Q48_E SQ109CAA SQ109CAB SQ109CAC SQ109CAD
+    SQ109CAE SQ109CAF
+""".split())
+# Column renamings of the later files against the 15-17 header (same position; an approximation).
+WARD_LEVEL_RENAMES = {
+    2017: {"C2": "BOROUGHNEIGHBOURHOODCODED"}, 2018: {"C2": "BOROUGHNEIGHBOURHOODCODED"},
+    2019: {"C2": "BOROUGHNEIGHBOURHOODCODED"}, 2020: {"C2": "Borough", "NQ147r": "ReNQ147"},
+}
+# Borough spellings of these files; every other borough keeps its ONS name.
+WARD_LEVEL_BOROUGH_NAMES = {
+    "Kensington and Chelsea": "Kensington & Chelsea", "Barking and Dagenham": "Barking & Dagenham",
+    "Hammersmith and Fulham": "Hammersmith & Fulham", "Richmond upon Thames": "Richmond Upon Thames",
+    "Westminster": "Westminster",
+}
+# Broad ethnicity labels, aligned with ETHNICITIES.
+WARD_LEVEL_ETHNICITY = (("White British",) + ("White Other",) * 4 + ("Mixed",) * 4 + ("Asian",) * 5
+                        + ("Black",) * 3 + ("Other",) * 2 + ("Prefer not to say",))
+AGREE_LABELS = ("Strongly agree", "Tend to agree", "Neither agree nor disagree", "Tend to disagree",
+                "Strongly disagree", "Don't know")
+RATING_LABELS = ("Excellent", "Good", "Fair", "Poor", "Very poor", "Don't know")
+WARD_LEVEL_LABELS = {"NQ135BD": AGREE_LABELS, "Q60": RATING_LABELS, "Q61": RATING_LABELS,
+                     "Q62A": AGREE_LABELS, "Q62C": AGREE_LABELS, "Q62TG": AGREE_LABELS}
+# Code 7 (no answer) as each file writes it (the real files vary like this), by first financial year.
+WARD_LEVEL_NOT_ASKED = {2015: "Not Asked", 2017: "Not asked", 2018: "Not asked", 2019: "-", 2020: "-"}
+
+# --- London Datastore catalogue ----------------------------------------------------------------
+CATALOGUE_DATASET, CATALOGUE_TITLE = "mopac-surveys", "MOPAC Surveys"
+# Fixed, plausible release dates (the real ones are not recorded here), by first financial year.
+WARD_LEVEL_RELEASED = {2015: "2018-07-02T10:00:00", 2017: "2019-07-01T10:00:00", 2018: "2020-07-06T10:00:00",
+                       2019: "2021-07-05T10:00:00", 2020: "2022-07-04T10:00:00"}
+NEIGHBOURHOOD_RELEASED = "2021-09-01T09:00:00"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -795,13 +875,104 @@ def neighbourhood_bytes(seed: int, years: Sequence[YearData]) -> bytes:
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
+# --- public ward-level files ------------------------------------------------------------------
+
+def ward_level_path(fys: Sequence[int]) -> Path:
+    """Relative path of the ward-level file holding financial years `fys`: (2015, 2016) ->
+    pas/ward_level/PAS_ward_level_FY_15_17.csv, (2017,) -> ..._FY_17_18.csv."""
+    return WARD_LEVEL_DIR / f"PAS_ward_level_FY_{fys[0] % 100:02d}_{(fys[-1] + 1) % 100:02d}.csv"
+
+
+def ward_level_header(fys: Sequence[int]) -> list[str]:
+    """The 473 column names of that file: the published 15-17 header, renamed for later files."""
+    renames = WARD_LEVEL_RENAMES.get(fys[0], {})
+    return [renames.get(name, name) for name in WARD_LEVEL_HEADER_15_17]
+
+
+def ward_level_borough(b: PasBorough) -> str:
+    """The borough as the ward-level files spell it."""
+    return WARD_LEVEL_BOROUGH_NAMES.get(b.ons_name, b.ons_name)
+
+
+def _csv_field(text: str) -> str:
+    # Minimal quoting, as pandas' to_csv (csv.QUOTE_MINIMAL).
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\r\n') else text
+
+
+def ward_level_bytes(seed: int, years: Sequence[YearData]) -> bytes:
+    """One public ward-level file holding `years` (their interviews in file order), as
+    pandas writes a frame with its index: UTF-8 without BOM, LF, minimal quoting, the
+    index as an unnamed first column. Only the columns the warehouse reads are filled
+    (date, month, financial year, quarter, borough / neighbourhood, ethnicity, the six
+    answers, as text); the other columns are empty."""
+    fys = [y.fy for y in years]
+    header = ward_level_header(fys)
+    not_asked = WARD_LEVEL_NOT_ASKED[fys[0]]
+    borough_col = header[WARD_LEVEL_HEADER_15_17.index("C2")]
+    ethnicity_col = header[WARD_LEVEL_HEADER_15_17.index("NQ147r")]
+    # BOROUGHNEIGHBOURHOOD in the 15-17 file, BOROUGHNEIGHBOURHOODCODED (in place of C2) in 17-20, none in 20-21.
+    place_col = ("BOROUGHNEIGHBOURHOOD" if borough_col == "C2"
+                 else "BOROUGHNEIGHBOURHOODCODED" if borough_col == "BOROUGHNEIGHBOURHOODCODED" else None)
+    names = [_csv_field(ward_level_borough(b)) for b in PAS_BOROUGHS]
+    places = [[_csv_field(f"{ward_level_borough(b)} - {n}") for n in b.neighbourhoods] for b in PAS_BOROUGHS]
+    ethnicity_labels = [_csv_field(t) for t in WARD_LEVEL_ETHNICITY]
+    cols: dict[str, list[str]] = {c: [] for c in ("interview_date", "MONTH", "FinancialYear", "quarter",
+                                                   borough_col, ethnicity_col, *ANSWERS)}
+    if place_col is not None and place_col != borough_col:
+        cols[place_col] = []
+    for y in years:
+        rng = _gen(seed, "pas", "ward_level", y.fy)
+        firsts = [pendulum.date(y.fy, 4, 1).add(months=m) for m in range(12)]
+        day = (rng.random(len(y.month)) * np.array([d.days_in_month for d in firsts])[y.month]).astype(int) + 1
+        months = [_csv_field(_month_text(y.fy, m)) for m in range(12)]
+        month_list = y.month.tolist()
+        cols["interview_date"] += [f"{d:02d}/{firsts[m].month:02d}/{firsts[m].year}"
+                                   for d, m in zip(day.tolist(), month_list)]
+        cols["MONTH"] += [months[m] for m in month_list]
+        cols["FinancialYear"] += [f"{y.fy % 100:02d}-{(y.fy + 1) % 100:02d}"] * len(month_list)
+        cols["quarter"] += [str(m // 3 + 1) for m in month_list]
+        borough_list = y.borough.tolist()
+        if place_col is not None:
+            cols[place_col] += [places[b][h] for b, h in zip(borough_list, y.neighbourhood.tolist())]
+        if place_col != borough_col:
+            cols[borough_col] += [names[b] for b in borough_list]
+        cols[ethnicity_col] += [ethnicity_labels[e] for e in y.ethnicity.tolist()]
+        for var in ANSWERS:
+            labels = [""] + [_csv_field(t) for t in WARD_LEVEL_LABELS[var]] + [_csv_field(not_asked)]
+            cols[var] += [labels[c] for c in y.answers[var].tolist()]
+    n = len(cols["MONTH"])
+    # One %-template per row: the filled columns' values with runs of commas for the empty ones between.
+    filled = sorted((header.index(c), c) for c in cols)
+    template, at = "%s", 0
+    for pos, _ in filled:
+        template += "," * (pos - at) + "%s"
+        at = pos
+    template += "," * (len(header) - 1 - at) + "\n"
+    rows = zip(map(str, range(n)), *(cols[c] for _, c in filled))
+    head = ",".join(_csv_field(h) for h in header) + "\n"
+    return (head + "".join(template % r for r in rows)).encode("utf-8")
+
+
+def catalogue_resources() -> list[dict]:
+    """What the London Datastore's `mopac-surveys` lists of this sample (`relpath`, `name`,
+    `last_modified`): the dashboard workbook, the neighbourhood file and the ward-level
+    files; not the sheet CSV exports nor the coded microdata, which are not on the Datastore."""
+    listed = [(WORKBOOK_PATH, WORKBOOK_TIMESTAMP.isoformat()), (NEIGHBOURHOOD_PATH, NEIGHBOURHOOD_RELEASED)]
+    listed += [(ward_level_path(fys), WARD_LEVEL_RELEASED[fys[0]]) for fys in WARD_LEVEL_RELEASES]
+    return [{"relpath": path, "name": path.name, "last_modified": released} for path, released in listed]
+
+
 # --- labels -----------------------------------------------------------------------------------
 
 def _label_text() -> str:
     return (PAS_NOTICE + "\n\nThis folder holds SYNTHETIC stand-ins for MOPAC Public Attitude Survey files: "
             "respondent-level microdata per financial year (no real microdata are available offline), the trust "
-            "and confidence dashboard workbook and its CSV exports, and the neighbourhood indicators by ethnic "
-            "group. London trust is calibrated to the published Trust MPS series; every interview, borough and "
+            "and confidence dashboard workbook and its CSV exports, the neighbourhood indicators by ethnic "
+            "group, and in ward_level/ the public ward-level files of the London Datastore (2015-16 to 2020-21: "
+            "the same interviews as text labels, 473 columns of which only date, month, financial year, quarter, "
+            "borough/neighbourhood, ethnicity and the six trust and confidence answers are filled; every other "
+            "column, the question weights WT_Q41... included, is left empty, where the real files hold answers). "
+            "London trust is calibrated to the published Trust MPS series; every interview, borough and "
             "neighbourhood figure is invented. See README.md at the top of this sample.\n")
 
 
@@ -825,6 +996,13 @@ def _readme_section(seed: int, interviews: dict[str, int], calibration: dict) ->
         "dd/mm/YYYY, CRLF |",
         f"| `{NEIGHBOURHOOD_PATH}` | neighbourhood indicators by ethnic group | UTF-8 BOM, three header rows, blank "
         "where a group has too few interviews |",
+        f"| `{ward_level_path(WARD_LEVEL_RELEASES[0])}`, `{ward_level_path(WARD_LEVEL_RELEASES[1]).name}` … "
+        f"`{ward_level_path(WARD_LEVEL_RELEASES[-1]).name}` | public ward-level PAS files (London Datastore "
+        "`mopac-surveys`) | the microdata's interviews of 2015-16 to 2020-21 (FY_15_17 holds two years) as text "
+        "labels, written as pandas `to_csv` with its index (unnamed first column); 473 columns, see below |",
+        f"| `catalogue/london_datastore/{CATALOGUE_DATASET}.json` | London Datastore CKAN `package_show` of "
+        "`mopac-surveys` | lists the workbook, the neighbourhood file and the five ward-level files (not the CSV "
+        "exports nor the coded microdata, which are not on the Datastore); release dates fixed and invented |",
         "",
         "Microdata columns by release:",
         "",
@@ -834,13 +1012,24 @@ def _readme_section(seed: int, interviews: dict[str, int], calibration: dict) ->
     gaps = ", ".join(f"{y}: {g:.1f}" for y, g in calibration["white_black_gap_pp"].items())
     lines += [
         "",
+        "Ward-level files: the header of `PAS_ward_level_FY_15_17.csv` is the published one; later headers are",
+        "derived from it (an approximation: `C2` becomes `BOROUGHNEIGHBOURHOODCODED` in 17-18 to 19-20, `Borough`",
+        "in 20-21, where `NQ147r` becomes `ReNQ147`). Filled: the index, `interview_date` (dd/mm/YYYY, a day drawn",
+        "in the interview month), `MONTH`, `FinancialYear`, `quarter`, the borough (`C2`/`Borough`, spelt",
+        "`Kensington & Chelsea`, `Barking & Dagenham`, `Hammersmith & Fulham`, `Richmond Upon Thames`,",
+        "`Westminster`), `<Borough> - <Neighbourhood>` (`BOROUGHNEIGHBOURHOOD` in 15-17,",
+        "`BOROUGHNEIGHBOURHOODCODED` in 17-20), broad ethnic group, and `NQ135BD`, `Q60`, `Q61`, `Q62A`, `Q62C`,",
+        "`Q62TG` as labels (no answer: `Not Asked` in 15-17, `Not asked` in 17-18 and 18-19, `-` after). Every",
+        "other column is EMPTY here, the question weights `WT_Q41`… included (these files have no general",
+        "weight): the warehouse reads only the columns above; in the real files the others hold answers.",
+        "",
         "What is realistic: about 100 interviews per borough per quarter (32 boroughs, no City of London), a Black",
         "booster of about 15% from 2021-22 with lower `WT_Discrete` weights (weights from 2018-19, mean 1 per",
         "quarter), the ethnicity frames (`ReNNQ147` puts Roma at code 4 and renumbers the rest), MOPAC's borough",
-        "spellings (`City of Westminster`, `Richmond Upon Thames`; the Borough sheet switches from `Richmond upon",
-        "Thames` in 2023 like the real one), London trust tracking the published Trust MPS series (largest",
-        f"rolling-year deviation {calibration['trust_max_abs_error']:.3f}) and a White-Black trust gap in points of",
-        f"{gaps} (rolling calendar years, weighted).",
+        "spellings in the microdata and sheets (`City of Westminster`, `Richmond Upon Thames`; the Borough sheet",
+        "switches from `Richmond upon Thames` in 2023 like the real one), London trust tracking the published",
+        f"Trust MPS series (largest rolling-year deviation {calibration['trust_max_abs_error']:.3f}) and a",
+        f"White-Black trust gap in points of {gaps} (rolling calendar years, weighted).",
         "What is not: every answer, weight, borough and neighbourhood figure; the neighbourhood names; Good job",
         "London (Q61) levels; the dashboard's Contact ward officer, Informed local and Understand issues series",
         "(drawn around rounded yearly London readings).",
@@ -888,10 +1077,13 @@ def calibration_report(sums: _Sums) -> dict:
 def generate_pas(out_dir: Path, *, seed: int = 2020) -> dict:
     """Write the synthetic PAS files under out_dir/pas and return a summary.
 
-    The summary has `files` (relative paths), `interviews` (per financial year),
-    `interviews_per_quarter`, `calibration` (London trust per quarter end against
-    the published targets, the weighted White-Black gap per calendar year) and
-    `paths` (absolute, str). Existing files at these paths are overwritten.
+    Besides the pas folder it writes the London Datastore catalogue answer for
+    `mopac-surveys` (catalogue/london_datastore/mopac-surveys.json), listing the
+    files that dataset publishes. The summary has `files` (relative paths),
+    `interviews` (per financial year), `interviews_per_quarter`, `calibration`
+    (London trust per quarter end against the published targets, the weighted
+    White-Black gap per calendar year), `ward_level_rows` (per ward-level file)
+    and `paths` (absolute, str). Existing files at these paths are overwritten.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
@@ -908,6 +1100,14 @@ def generate_pas(out_dir: Path, *, seed: int = 2020) -> dict:
     write_file(out_dir / MPS_CSV_PATH, sheet_csv_bytes(mps_rows, borough_sheet=False))
     write_file(out_dir / BOROUGH_CSV_PATH, sheet_csv_bytes(borough_rows, borough_sheet=True))
     write_file(out_dir / NEIGHBOURHOOD_PATH, neighbourhood_bytes(seed, years))
+    by_fy = {y.fy: y for y in years}
+    ward_paths, ward_rows = [], {}
+    for fys in WARD_LEVEL_RELEASES:
+        path = out_dir / ward_level_path(fys)
+        write_file(path, ward_level_bytes(seed, [by_fy[fy] for fy in fys]))
+        ward_paths.append(path)
+        ward_rows[path.name] = sum(len(by_fy[fy].serial) for fy in fys)
+    catalogue = write_ckan_package(out_dir, CATALOGUE_DATASET, CATALOGUE_TITLE, catalogue_resources())
     write_file(out_dir / LABEL_PATH, _label_text().encode("utf-8"))
 
     interviews = {fy_label(y.fy): int(len(y.serial)) for y in years}
@@ -918,6 +1118,7 @@ def generate_pas(out_dir: Path, *, seed: int = 2020) -> dict:
 
     files = [microdata_path(y.fy) for y in years] + [WORKBOOK_PATH, MPS_CSV_PATH, BOROUGH_CSV_PATH,
                                                       NEIGHBOURHOOD_PATH, LABEL_PATH]
+    files += [ward_level_path(fys) for fys in WARD_LEVEL_RELEASES] + [catalogue.relative_to(out_dir)]
     elapsed = time.perf_counter() - started
     log.info("synthetic PAS: %d interviews in %d releases, dashboard %d+%d rows, trust max error %.3f, in %s (%.1f s)",
              sum(interviews.values()), len(years), len(mps_rows), len(borough_rows),
@@ -929,6 +1130,7 @@ def generate_pas(out_dir: Path, *, seed: int = 2020) -> dict:
         "interviews": interviews,
         "interviews_per_quarter": per_quarter,
         "dashboard_rows": {"MPS": len(mps_rows), "Borough": len(borough_rows)},
+        "ward_level_rows": ward_rows,
         "calibration": calibration,
         "paths": {
             "microdata": [str(p) for p in micro_paths],
@@ -937,6 +1139,8 @@ def generate_pas(out_dir: Path, *, seed: int = 2020) -> dict:
             "borough_csv": str(out_dir / BOROUGH_CSV_PATH),
             "neighbourhood": str(out_dir / NEIGHBOURHOOD_PATH),
             "label": str(out_dir / LABEL_PATH),
+            "ward_level": [str(p) for p in ward_paths],
+            "catalogue": str(catalogue),
             "readme": str(readme),
         },
     }

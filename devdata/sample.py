@@ -540,6 +540,15 @@ def _readme(seed: int, months: list[str], empty: list[str], archive_months: Sequ
         f" `{workforce.PROMOTIONS_PATH}` | Home Office \"Police workforce, England and Wales\" open data tables |"
         " officers by rank, sex and ethnicity at 31 March (old style to 2020, new style from 2021), joiners and"
         " promotions by financial year; 6 forces; the Met calibrated to MPS figures (`workforce/SYNTHETIC.txt`) |",
+        f"| `{workforce.LEAVERS_PATH}` | the leavers open data table | by financial year, rank, leaver type and"
+        " ethnicity; leaving rates are synthetic assumptions |",
+        f"| `{workforce.OFFICERS_ODS_PATH}`, `{workforce.JOINERS_ODS_PATH}`, `{workforce.LEAVERS_ODS_PATH}`,"
+        f" `{workforce.PROMOTIONS_ODS_PATH}` | the GOV.UK ODS releases of the same tables | cover and notes sheets,"
+        " the table on `Data`, numbers as number cells |",
+        "| `catalogue/london_datastore/mopac-surveys.json`, `catalogue/govuk/...open-data-tables.json` |"
+        " a London Datastore CKAN `package_show` answer and a GOV.UK Content API item | list the PAS and workforce"
+        " files above with `{mirror}` for the site's address: `devdata serve` answers at the real paths, so the"
+        " sources find their files as they would on the real sites |",
         "",
         "What is realistic: formats, vocabularies, monthly volumes and rough mixes (outcomes, ethnicity,",
         "age, legislation), times rounded the way officers record them, a few records at 23:xx UTC on the",

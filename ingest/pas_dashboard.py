@@ -1,6 +1,9 @@
 """MOPAC Public Attitude Survey (PAS) trust and confidence dashboard: the workbook or its sheet CSVs.
 
-`PAS_DASHBOARD_URL` names the published workbook (sheets `MPS` and `Borough`)
+The published workbook (sheets `MPS` and `Borough`) is found through the
+London Datastore's catalogue (`LONDON_DATASTORE_URL`): MOPAC renames it each
+quarter (`PAS_T&Cdashboard_to Q3 23-24.xlsx`), so the newest one the
+`mopac-surveys` dataset lists is read. `PAS_DASHBOARD_URL` pins the workbook
 or one or more CSV exports of its sheets, as they circulate. The format is
 detected from the bytes, never guessed: an xlsx zip, or a CSV whose header is
 `Date, Survey, Borough, Measure, Proportion[, MPS]`, separated by `;` or `,`.
@@ -11,6 +14,17 @@ none, CRLF or LF, trailing empty columns, and a measure spelt with other case
 or spacing (read as the dashboard's own spelling). A comma-separated file with
 unquoted decimal commas cannot be read unambiguously and is refused. Each
 sheet is a batch (its period is the sheet's name), in long form.
+
+Columns whose header cell is empty (after the named ones: `...;MPS;;;;`) are
+unnamed: a value typed there, such as a note beside one row (`check with
+MOPAC`), is not data. It is dropped, and the batch carries a warning naming
+the rows and values (the first few, and a count of the rest); the same holds
+for a workbook's cells under an empty header cell. A value under a named
+column is read and must parse, and a CSV row with a value beyond the header's
+last cell is refused, with the header's width (its cells, and how many are
+named). In a comma-separated file a number in the first unnamed column (right
+after the proportions) is the unquoted-decimal-comma ambiguity (`0,56` split
+in two), not a note, and is refused as such.
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ from datetime import date, datetime
 
 from ingest.core import reference
 from ingest.core.contract import Column, Table
+from ingest.core.discovery import MOPAC_SURVEYS, Catalogue
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
 from ingest.core.source import Batch, GateContext, Source
@@ -43,6 +58,9 @@ MEASURES = (
 )
 _MEASURE_SPELLINGS = {reference.squash(m): m for m in MEASURES}
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
+_NUMERIC = re.compile(r"-?\d+(?:[.,]\d*)?")
+_WARNED_ROWS = 5  # rows named in a warning; the rest are counted
+_WARNED_CHARS = 60  # of one value quoted in a warning
 
 TABLE = Table(
     "pas_dashboard",
@@ -77,16 +95,41 @@ def detect_format(content: bytes) -> str:
     return "csv"
 
 
-def _header_cells(first_line: str) -> tuple[str, list[str]] | None:
-    """(delimiter, named header cells) when the line is the dashboard's header, split by `;` or `,`."""
+def _named(cells: list) -> list[str]:
+    """The header cells up to the last non-empty one (stripped); the empty cells after it are unnamed columns."""
+    named = ["" if c is None else str(c).strip() for c in cells]
+    while named and not named[-1]:
+        named.pop()
+    return named
+
+
+def _is_header(named: list[str]) -> bool:
+    return tuple(c.casefold() for c in named[: len(HEADER)]) == tuple(h.casefold() for h in HEADER)
+
+
+def _header_cells(first_line: str) -> tuple[str, int, list[str]] | None:
+    """(delimiter, the header's width in cells, its named cells) when the line is the dashboard's header, split by `;` or `,`."""
     for delimiter in (";", ","):
         cells = next(csv.reader([first_line.strip("\r\n")], delimiter=delimiter), [])
-        named = [c.strip() for c in cells]
-        while named and not named[-1]:
-            named.pop()  # trailing empty columns
-        if tuple(c.casefold() for c in named[: len(HEADER)]) == tuple(h.casefold() for h in HEADER):
-            return delimiter, named
+        named = _named(cells)
+        if _is_header(named):
+            return delimiter, len(cells), named
     return None
+
+
+def _unnamed_warning(dropped: list[tuple[int, list]]) -> tuple[str, ...]:
+    """The warning for values dropped from unnamed columns: (row number, values) of each row, the first few named."""
+    if not dropped:
+        return ()
+
+    def show(value) -> str:
+        text = value if isinstance(value, str) else str(value)
+        return repr(text if len(text) <= _WARNED_CHARS else text[:_WARNED_CHARS] + "...")
+
+    listed = "; ".join(f"row {n:,} ({', '.join(show(v) for v in values)})" for n, values in dropped[:_WARNED_ROWS])
+    rest = len(dropped) - _WARNED_ROWS
+    more = f"; and {rest:,} more row{'s' if rest > 1 else ''}" if rest > 0 else ""
+    return (f"values under unnamed columns dropped: {listed}{more}",)
 
 
 # --------------------------------------------------------------------------- values
@@ -159,10 +202,11 @@ def _sheet_of(named: list[str], boroughs: set[str], where: str) -> str:
     raise SourceFormatError(f"{where}: cannot tell the sheet (header {named!r}, areas {sorted(boroughs)[:3]}...)")
 
 
-def _rows(records: list[list], *, width: int, decimal: str, fmt: str, where: str) -> list[dict]:
+def _rows(records: list[list], numbers: list[int], *, width: int, decimal: str, fmt: str, where: str) -> list[dict]:
+    """The records (each cut to the named columns), `numbers` their rows in the file or sheet."""
     rows = []
     for i, rec in enumerate(records):
-        line = f"{where} row {i + 2}"
+        line = f"{where} row {numbers[i]:,}"
         date_text, quarter_end = _parse_date(rec[0], line)
         rows.append(
             {
@@ -181,7 +225,7 @@ def _rows(records: list[list], *, width: int, decimal: str, fmt: str, where: str
 
 
 # --------------------------------------------------------------------------- parse
-def _parse_workbook(content: bytes, name: str) -> dict[str, list[dict]]:
+def _parse_workbook(content: bytes, name: str) -> dict[str, tuple[list[dict], tuple[str, ...]]]:
     import openpyxl
 
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -191,56 +235,98 @@ def _parse_workbook(content: bytes, name: str) -> dict[str, list[dict]]:
             raise SourceFormatError(f"PAS dashboard workbook {name}: no sheet(s) {missing} (has {book.sheetnames})")
         out = {}
         for sheet in SHEETS:
-            values = [list(r) for r in book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
-            named = [str(v).strip() for v in values[0] if v is not None]
-            records = values[1:]
             where = f"{name}[{sheet}]"
-            if tuple(c.casefold() for c in named[: len(HEADER)]) != tuple(h.casefold() for h in HEADER):
+            values = [
+                (number, list(r))
+                for number, r in enumerate(book[sheet].iter_rows(values_only=True), start=1)  # from A1
+                if any(not _blank(v) for v in r)
+            ]
+            if not values:
+                raise SourceFormatError(f"{where}: the sheet is empty")
+            named = _named(values[0][1])
+            if not _is_header(named):
                 raise SourceFormatError(f"{where}: header {named!r} is not {list(HEADER)!r}[+ MPS]")
+            records, numbers, dropped = [], [], []
+            for number, rec in values[1:]:
+                rec = rec + [None] * (len(named) - len(rec))  # cells a sheet leaves out are empty
+                unnamed = [v for v in rec[len(named):] if not _blank(v)]
+                if unnamed:
+                    dropped.append((number, unnamed))
+                records.append(rec[: len(named)])
+                numbers.append(number)
             found = _sheet_of(named, {str(r[2]).strip() for r in records}, where)
             if found != sheet:
                 raise SourceFormatError(f"PAS dashboard workbook {name}: sheet {sheet} looks like {found}")
-            out[sheet] = _rows(records, width=len(named), decimal=".", fmt="xlsx", where=where)
+            rows = _rows(records, numbers, width=len(named), decimal=".", fmt="xlsx", where=where)
+            out[sheet] = (rows, _unnamed_warning(dropped))
         return out
     finally:
         book.close()
 
 
-def _parse_csv(content: bytes, name: str) -> dict[str, list[dict]]:
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+_AMBIGUOUS = "; decimal commas in a comma-separated file must be quoted (\"0,56\"), otherwise the file is ambiguous"
+
+
+def _parse_csv(content: bytes, name: str) -> dict[str, tuple[list[dict], tuple[str, ...]]]:
     where = f"PAS dashboard CSV {name}".rstrip()
     text = decode_text(content, what=where)
     found = _header_cells(text.split("\n", 1)[0])
     if found is None:
         raise SourceFormatError(f"{where}: no Date..Proportion header separated by ';' or ','")
-    delimiter, named = found
-    table = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(c.strip() for c in r)]
-    records = []
-    for i, rec in enumerate(table[1:]):
-        beyond = [c for c in rec[len(named):] if c.strip()]
+    delimiter, width, named = found
+    header = f"a header of {width} cells ({len(named)} named)"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    table = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+    records, numbers, dropped = [], [], []
+    for number, rec in table[1:]:
+        beyond = [c for c in rec[width:] if c.strip()]  # empty fields past the header are nothing
         if beyond or len(rec) < len(named):
-            hint = (
-                "; decimal commas in a comma-separated file must be quoted (\"0,56\"), otherwise the file is ambiguous"
-                if delimiter == "," and beyond else ""
+            hint = _AMBIGUOUS if delimiter == "," and beyond else ""
+            raise SourceFormatError(f"{where}: row {number:,} has {len(rec)} fields for {header}{hint}")
+        unnamed = rec[len(named):width]
+        if delimiter == "," and unnamed and _NUMERIC.fullmatch(unnamed[0].strip()):
+            raise SourceFormatError(
+                f"{where}: row {number:,} has the number {unnamed[0].strip()!r} in an unnamed column right after "
+                f"the proportions ({len(rec)} fields for {header}){_AMBIGUOUS}"
             )
-            raise SourceFormatError(f"{where}: row {i + 2} has {len(rec)} fields for a {len(named)}-column header{hint}")
+        unnamed = [c.strip() for c in unnamed if c.strip()]
+        if unnamed:
+            dropped.append((number, unnamed))
         records.append(rec[: len(named)])
+        numbers.append(number)
     decimal = _decimal_mark(records, range(4, len(named)))
     sheet = _sheet_of(named, {r[2].strip() for r in records}, where)
-    return {sheet: _rows(records, width=len(named), decimal=decimal, fmt="csv", where=where)}
+    rows = _rows(records, numbers, width=len(named), decimal=decimal, fmt="csv", where=where)
+    return {sheet: (rows, _unnamed_warning(dropped))}
 
 
-def parse_sheets(content: bytes, name: str = "") -> dict:
-    """A workbook (both sheets) or one CSV export → {sheet: rows of raw.pas_dashboard}."""
+def read_sheets(content: bytes, name: str = "") -> dict:
+    """A workbook (both sheets) or one CSV export → {sheet: (rows of raw.pas_dashboard, warnings)}."""
     import pandas as pd
 
     parsed = _parse_workbook(content, name) if detect_format(content) == "xlsx" else _parse_csv(content, name)
-    return {sheet: pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object) for sheet, rows in parsed.items()}
+    return {
+        sheet: (pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object), warnings)
+        for sheet, (rows, warnings) in parsed.items()
+    }
+
+
+def parse_sheets(content: bytes, name: str = "") -> dict:
+    """A workbook (both sheets) or one CSV export → {sheet: rows of raw.pas_dashboard} (warnings: `read_sheets`)."""
+    return {sheet: frame for sheet, (frame, _) in read_sheets(content, name).items()}
 
 
 def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
     from ingest.core.http import file_name
 
-    return [Batch(sheet, frame) for sheet, frame in parse_sheets(content, file_name(location)).items()]
+    return [
+        Batch(sheet, frame, warnings=warnings)
+        for sheet, (frame, warnings) in read_sheets(content, file_name(location)).items()
+    ]
 
 
 # --------------------------------------------------------------------------- gate
@@ -284,7 +370,7 @@ SOURCE = Source(
     suite="pas_dashboard",
     dag="pas",
     variable="PAS_DASHBOARD_URL",
-    default="https://data.london.gov.uk/download/mopac-surveys/PAS_T%26Cdashboard_to%20Q3%2023-24.xlsx",
+    default="",
     parse=parse,
     extension=extension,
     description=__doc__.split("\n\n")[0],
@@ -292,4 +378,6 @@ SOURCE = Source(
     gate_view=gate_view,
     gate_parameters=gate_parameters,
     schedule="0 6 1 1,4,7,10 *",
+    # the workbook is renamed each quarter (`PAS_T&Cdashboard_to Q3 23-24.xlsx`): the newest one listed
+    catalogue=Catalogue("london_datastore", MOPAC_SURVEYS, r"^PAS_T&C ?dashboard.*\.xlsx$", latest_only=True),
 )

@@ -1,12 +1,28 @@
-"""MOPAC PAS respondent-level microdata: one file per financial year, one row per interview.
+"""MOPAC PAS respondent-level files: the public ward-level files and the coded exports, one row per interview.
 
-`PAS_MICRODATA_URL` names the release files (CSV; files, URLs or a directory
-of them). MOPAC releases them to researchers only, so there is no default:
-left empty, the source is not taken. Column names change between years (the
-borough is `C2`, `BOROUGHNEIGHBOURHOODCODED` or `Borough`; ethnicity `NQ147r`,
-`ReNQ147` or `ReNNQ147`; the weight `WT_Discrete` from 2018-19): every known
-name is kept side by side and staging maps them to one schema. A file is one
-batch, its period the financial year of its interviews.
+The London Datastore's `mopac-surveys` dataset publishes one respondent-level
+file per period (`PAS_ward_level_FY_15_17.csv`, `PAS_ward_level_FY_17_18.csv`,
+…): found through the Datastore's catalogue (`LONDON_DATASTORE_URL`), or
+pinned with `PAS_MICRODATA_URL` (files, URLs or a directory of CSVs, e.g. a
+research deployment's coded exports). Both shapes are read by one parser:
+
+- **Public ward-level files**: 473 columns (the first unnamed: a row index),
+  answers as text labels (`Strongly agree`, `Don't know`, `Not Asked`, `-`),
+  ethnicity as text (`White British`, `Black`, …), no `SERIAL`, no general
+  weight, and `PAS_ward_level_FY_15_17.csv` holds two financial years.
+- **Coded exports** (SPSS-derived): numeric codes, `SERIAL`, `WT_Discrete`
+  from 2018-19.
+
+The columns the marts need are taken by their known names, whichever year's
+(`C2` / `BOROUGHNEIGHBOURHOODCODED` / `Borough`; `NQ147r` / `ReNQ147` /
+`ReNNQ147`; `WT_Discrete`); every other column is left out of the raw
+contract and listed in the batch's lineage as present and ignored. Values
+are kept as published (text); the gate checks each answer and ethnicity
+against the seeds `pas_answer_codes` and `pas_ethnicity_codes` (a code, or a
+label compared without case and spacing: an unknown one fails the gate by
+name) and staging maps them. A file is split into one batch per financial
+year of its interviews (`MONTH` … `(Apr 2015)`). An interview's key is the
+file's checksum and its row position (`row_index`), stable across reloads.
 """
 
 from __future__ import annotations
@@ -19,6 +35,7 @@ from datetime import datetime
 
 from ingest.core import reference
 from ingest.core.contract import Column, Table
+from ingest.core.discovery import MOPAC_SURVEYS, Catalogue
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
 from ingest.core.http import file_name
@@ -27,35 +44,40 @@ from ingest.core.source import Batch, GateContext, Source
 MONTH_TEXT = re.compile(r"\((?P<mon>[A-Za-z]{3}) (?P<year>\d{4})\)")
 ANSWERS = ("nq135bd", "q60", "q61", "q62a", "q62c", "q62tg")
 ETHNICITY = ("nq147r", "renq147", "rennq147")
+BOROUGH_COLUMNS = ("C2", "BOROUGHNEIGHBOURHOODCODED", "Borough")
+ETHNICITY_COLUMNS = ("NQ147r", "ReNQ147", "ReNNQ147")
+# A general weight, where a release has one (question-specific weights such as WT_Q41 are not general).
+WEIGHT_COLUMNS = ("WT_Discrete",)
 
 TABLE = Table(
     "pas_microdata",
-    "One row per PAS interview: the union of the columns used in any year's release (null where a year "
-    "lacks the column); `period` is the financial year, e.g. `2015-16`. Codes as in the seeds "
-    "pas_answer_codes and pas_ethnicity_codes. MOPAC releases these files to researchers only: outside a "
-    "research deployment this table holds the SYNTHETIC sample or nothing.",
+    "One row per PAS interview, from the public ward-level files or the coded exports: the columns the marts "
+    "need, by their known names in any year's release (null where a release lacks the column), values as "
+    "published (text labels or codes, mapped by the seeds pas_answer_codes and pas_ethnicity_codes in "
+    "staging); `period` is the financial year, e.g. `2015-16`.",
     (
-        Column("row_index", "INTEGER", "0-based data row of the file."),
-        Column("serial", "VARCHAR", "SERIAL: interview id."),
+        Column("row_index", "INTEGER", "0-based data row of the file (with the file's checksum in `batch_id`, the interview's key)."),
+        Column("serial", "VARCHAR", "SERIAL: interview id (coded exports only; null in the public files)."),
         Column("month", "VARCHAR", "MONTH as released, e.g. `FY 15/16 - Month 01 (Apr 2015)`."),
         Column("c2", "VARCHAR", "C2: borough (2015-16 to 2016-17)."),
         Column("boroughneighbourhoodcoded", "VARCHAR", "BOROUGHNEIGHBOURHOODCODED: `<Borough> - <Neighbourhood>` (2017-18 to 2019-20)."),
         Column("borough", "VARCHAR", "Borough (2020-21 on)."),
-        Column("nq147r", "INTEGER", "NQ147r: ethnicity code, 2015-16 to 2019-20."),
-        Column("renq147", "INTEGER", "ReNQ147: ethnicity code, 2020-21."),
-        Column("rennq147", "INTEGER", "ReNNQ147: ethnicity code (Census 2021 frame), 2021-22 on."),
-        Column("nq135bd", "INTEGER", "NQ135BD: 'The MPS is an organisation that I can trust'."),
-        Column("q60", "INTEGER", "Q60: good job, local."),
-        Column("q61", "INTEGER", "Q61: good job, London."),
-        Column("q62a", "INTEGER", "Q62A: relied on to be there."),
-        Column("q62c", "INTEGER", "Q62C: treat everyone fairly."),
-        Column("q62tg", "INTEGER", "Q62TG: listen to concerns."),
-        Column("wt_discrete", "DOUBLE", "WT_Discrete: weight, from 2018-19 (null before)."),
+        Column("nq147r", "VARCHAR", "NQ147r: ethnicity (a code of the 2011 frame, or the public files' text), 2015-16 to 2019-20."),
+        Column("renq147", "VARCHAR", "ReNQ147: ethnicity (code or text), 2020-21."),
+        Column("rennq147", "VARCHAR", "ReNNQ147: ethnicity code (Census 2021 frame), 2021-22 on."),
+        Column("nq135bd", "VARCHAR", "NQ135BD: 'The MPS is an organisation that I can trust' (code or label, as published)."),
+        Column("q60", "VARCHAR", "Q60: good job, local."),
+        Column("q61", "VARCHAR", "Q61: good job, London."),
+        Column("q62a", "VARCHAR", "Q62A: relied on to be there."),
+        Column("q62c", "VARCHAR", "Q62C: treat everyone fairly."),
+        Column("q62tg", "VARCHAR", "Q62TG: listen to concerns."),
+        Column("wt_discrete", "DOUBLE", "WT_Discrete: the survey weight, where the release has one (coded exports from 2018-19); "
+                                        "null otherwise, and the marts count the interview unweighted."),
     ),
     dbt=("pas", "microdata"),
 )
 
-# Columns as released (any year) → raw.pas_microdata names.
+# Columns as released (any year) → raw.pas_microdata names; every other column is ignored (and listed in the lineage).
 COLUMNS = {
     "SERIAL": "serial",
     "MONTH": "month",
@@ -73,14 +95,18 @@ COLUMNS = {
     "Q62TG": "q62tg",
     "WT_Discrete": "wt_discrete",
 }
-REQUIRED = {"SERIAL", "MONTH", "NQ135BD", "Q60", "Q61", "Q62A", "Q62C", "Q62TG"}
-INTEGER_COLUMNS = set(ETHNICITY + ANSWERS)
+REQUIRED = ("MONTH", "NQ135BD", "Q60", "Q61", "Q62A", "Q62C", "Q62TG")
 
 
 def interview_month(month_text: str | None) -> datetime | None:
     """'FY 15/16 - Month 01 (Apr 2015)' → 2015-04-01; None without a '(Mon YYYY)' part."""
     match = MONTH_TEXT.search(month_text or "")
-    return datetime.strptime(f"{match['mon']} {match['year']}", "%b %Y") if match else None
+    if not match:
+        return None
+    try:
+        return datetime.strptime(f"{match['mon']} {match['year']}", "%b %Y")
+    except ValueError:
+        return None
 
 
 def financial_year(month_text: str) -> str:
@@ -92,76 +118,124 @@ def financial_year(month_text: str) -> str:
     return f"{start}-{str(start + 1)[2:]}"
 
 
-def parse_file(content: bytes, name: str = ""):
-    """One release file (one financial year) → (period, rows with every known column)."""
+def _columns(header: list[str], what: str) -> tuple[dict[int, str], list[str]]:
+    """{index: raw column} for the known columns, and the names of the others (present and ignored)."""
+    taken: dict[int, str] = {}
+    ignored: list[str] = []
+    for i, cell in enumerate(header):
+        name = cell.strip().lstrip("\ufeff")
+        if name in COLUMNS:
+            if COLUMNS[name] in taken.values():
+                raise SourceFormatError(f"{what}: column {name!r} appears twice")
+            taken[i] = COLUMNS[name]
+        else:
+            ignored.append(name or f"(unnamed column {i + 1})")
+    present = {COLUMNS[header[i].strip().lstrip("\ufeff")] for i in taken}
+    missing = [c for c in REQUIRED if COLUMNS[c] not in present]
+    if missing:
+        raise SourceFormatError(f"{what}: no column {missing} (a PAS respondent file has MONTH and the six answers)")
+    if not {COLUMNS[c] for c in BOROUGH_COLUMNS} & present:
+        raise SourceFormatError(f"{what}: no borough column ({', '.join(BOROUGH_COLUMNS)})")
+    if not {COLUMNS[c] for c in ETHNICITY_COLUMNS} & present:
+        raise SourceFormatError(f"{what}: no ethnicity column ({', '.join(ETHNICITY_COLUMNS)})")
+    return taken, ignored
+
+
+def _weight(value: str, what: str, line: int) -> float:
+    try:
+        weight = float(value)
+    except ValueError:
+        raise SourceFormatError(f"{what}: line {line} WT_Discrete={value!r} is not a number") from None
+    if not math.isfinite(weight):
+        raise SourceFormatError(f"{what}: line {line} WT_Discrete={value!r} is not a finite number")
+    return weight
+
+
+def parse_file(content: bytes, name: str = "") -> list[Batch]:
+    """One respondent file → one batch per financial year of its interviews, values as published."""
     import pandas as pd
 
     what = f"PAS microdata {name}".rstrip()
     refuse_html(content, what=what, expected="CSV")
-    reader = csv.DictReader(io.StringIO(decode_text(content, what=what), newline=""))
-    header = reader.fieldnames or []
-    unknown = [h for h in header if h not in COLUMNS]
-    missing = REQUIRED - set(header)
-    if unknown or missing:
-        raise SourceFormatError(f"{what}: unknown columns {unknown}, missing {sorted(missing)}")
-    if not ({"C2", "BOROUGHNEIGHBOURHOODCODED", "Borough"} & set(header)):
-        raise SourceFormatError(f"{what}: no borough column (C2, BOROUGHNEIGHBOURHOODCODED or Borough)")
-    if not ({"NQ147r", "ReNQ147", "ReNNQ147"} & set(header)):
-        raise SourceFormatError(f"{what}: no ethnicity column (NQ147r, ReNQ147 or ReNNQ147)")
-    rows, years = [], set()
-    for i, rec in enumerate(reader):
-        if None in rec:
-            raise SourceFormatError(f"{what}: line {i + 2} has more fields than the header")
+    reader = csv.reader(io.StringIO(decode_text(content, what=what), newline=""))
+    header = next(reader, None) or []
+    taken, ignored = _columns(header, what)
+    by_year: dict[str, list[dict]] = {}
+    for i, values in enumerate(reader):
+        line = i + 2
+        if len(values) != len(header):
+            if not any(v.strip() for v in values):
+                continue  # a blank line
+            raise SourceFormatError(f"{what}: line {line} has {len(values)} fields, the header {len(header)}"
+                                    + (" (more fields than the header)" if len(values) > len(header) else " (cut short?)"))
         row = dict.fromkeys(TABLE.parsed_column_names)
         row["row_index"] = i
-        for original, value in rec.items():
-            target = COLUMNS[original]
-            value = (value or "").strip()
-            if not value:
-                continue
-            try:
-                if target in INTEGER_COLUMNS:
-                    row[target] = int(float(value))
-                elif target == "wt_discrete":
-                    row[target] = float(value)
-                    if not math.isfinite(row[target]):
-                        raise ValueError("not finite")
-                else:
-                    row[target] = value
-            except ValueError as exc:
-                raise SourceFormatError(f"{what}: line {i + 2} {original}={value!r} is not a number") from exc
-        years.add(financial_year(row["month"]))
-        rows.append(row)
-    if len(years) > 1:
-        raise SourceFormatError(f"{what}: interviews from several financial years {sorted(years)}; expected one per file")
-    named = re.search(r"(\d{4}-\d{2})", name)
-    period = years.pop() if years else (named.group(1) if named else "unknown")
-    return period, pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object)
+        for index, target in taken.items():
+            value = values[index].strip()
+            if value:
+                row[target] = _weight(value, what, line) if target == "wt_discrete" else value
+        try:
+            year = financial_year(row["month"])
+        except SourceFormatError as exc:
+            raise SourceFormatError(f"{what}: line {line}: {exc}") from None
+        by_year.setdefault(year, []).append(row)
+    weight = next((c for c in WEIGHT_COLUMNS if c in {header[i].strip() for i in taken}), None)
+    lineage = {
+        "file": name,
+        "columns": len(header),
+        "columns_read": sorted(header[i].strip().lstrip("\ufeff") for i in taken),
+        "columns_ignored": ignored,
+        "weight": weight or "none: the file has no general weight column, so its interviews count unweighted",
+        "financial_years_in_file": sorted(by_year),
+    }
+    return [Batch(year, pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object), lineage=lineage)
+            for year, rows in sorted(by_year.items())]
 
 
 def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
-    year, frame = parse_file(content, file_name(location))
-    return [Batch(year, frame)]
+    return parse_file(content, file_name(location))
+
+
+def borough_text(frame):
+    """The borough as published, from whichever column the release has (`C2`, `Borough`, or the borough
+    part of `BOROUGHNEIGHBOURHOODCODED`, before its first `-`); staging reads it the same way."""
+    coded = frame["boroughneighbourhoodcoded"].str.split("-", n=1).str[0].str.strip()
+    return frame["c2"].fillna(frame["borough"]).fillna(coded)
+
+
+def _known_or_published(values, known: set[str]) -> list:
+    """Each value's seed key when the seed knows it, else the value as published (so a failed gate names it)."""
+    out = []
+    for value in values:
+        key = reference.answer_key(value)
+        out.append(key if key is None or key in known else value)
+    return out
 
 
 def gate_view(frame):
-    """A known borough, a readable month, exactly one ethnicity column filled, numeric weights."""
+    """A known borough, a readable month, exactly one ethnicity column filled, numeric weights, and every
+    answer and ethnicity as its seed key (or, when the seeds do not know it, as published)."""
     import pandas as pd
 
     lookup = reference.borough_lookup()
     view = frame.copy()
-    borough_text = view["c2"].fillna(view["boroughneighbourhoodcoded"].str.split(" - ", n=1).str[0]).fillna(view["borough"])
-    view["borough_known"] = [str(b).strip().lower() in lookup for b in borough_text]
+    view["borough_known"] = [str(b).strip().lower() in lookup for b in borough_text(view)]
     view["interview_month"] = [interview_month(str(t)) for t in view["month"]]
     view["ethnicity_columns_filled"] = view[list(ETHNICITY)].notna().sum(axis=1).astype(int)
     view["wt_discrete"] = pd.to_numeric(view["wt_discrete"])
+    for variable in (*ANSWERS, *ETHNICITY):
+        view[f"{variable}_answer"] = _known_or_published(view[variable], set(known_keys(variable)))
     return view
 
 
+def known_keys(variable: str) -> list[str]:
+    """The keys the seeds give a variable's values: its codes and labels (`ingest.core.reference.answer_key`)."""
+    seeds = ("pas_answer_codes", "pas_answer_labels") if variable in ANSWERS else ("pas_ethnicity_codes", "pas_ethnicity_labels")
+    return reference.seed_keys(variable, *seeds)
+
+
 def gate_parameters(context: GateContext) -> dict:
-    parameters = {f"codes_{v}": reference.seed_codes("pas_answer_codes", v) for v in ANSWERS}
-    parameters.update({f"codes_{v}": reference.seed_codes("pas_ethnicity_codes", v) for v in ETHNICITY})
-    return parameters
+    return {f"keys_{v}": known_keys(v) for v in (*ANSWERS, *ETHNICITY)}
 
 
 SOURCE = Source(
@@ -179,4 +253,6 @@ SOURCE = Source(
     gate_parameters=gate_parameters,
     schedule="0 6 1 1,4,7,10 *",
     directory_suffix=".csv",
+    # every respondent-level file the Datastore lists (a new period's file is added, old ones stay)
+    catalogue=Catalogue("london_datastore", MOPAC_SURVEYS, r"^PAS_ward_level_FY_\d{2}_\d{2}\.csv$"),
 )

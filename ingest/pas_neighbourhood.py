@@ -1,7 +1,9 @@
 """MOPAC PAS neighbourhood indicators by ethnic group: three header rows to long form.
 
-`PAS_NEIGHBOURHOOD_URL` names the CSV MOPAC publishes on the London Datastore:
-a BOM, then three header rows (question, ethnic group, measure definition)
+The CSV MOPAC publishes in the London Datastore's `mopac-surveys` dataset,
+found through the Datastore's catalogue (`LONDON_DATASTORE_URL`; the newest
+`neighbourhood_indicators_by_ethnicity_*.csv`) or pinned with
+`PAS_NEIGHBOURHOOD_URL`: a BOM, then three header rows (question, ethnic group, measure definition)
 and one row per neighbourhood (`<Borough> - <Neighbourhood>`) of integer
 percentages, blank where MOPAC suppressed a cell. Every cell becomes a row;
 blanks stay null, never zero. The period is the coverage in the file name
@@ -16,6 +18,7 @@ import re
 
 from ingest.core import reference
 from ingest.core.contract import Column, Table
+from ingest.core.discovery import MOPAC_SURVEYS, Catalogue
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
 from ingest.core.http import file_name
@@ -97,11 +100,12 @@ SOURCE = Source(
     suite="pas_neighbourhood",
     dag="pas",
     variable="PAS_NEIGHBOURHOOD_URL",
-    default="https://data.london.gov.uk/download/mopac-surveys/neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv",
+    default="",
     parse=parse,
     extension="csv",
     description=__doc__.split("\n\n")[0],
     start="2014-10-01",
     gate_view=gate_view,
     schedule="0 6 1 1,4,7,10 *",
+    catalogue=Catalogue("london_datastore", MOPAC_SURVEYS, r"^neighbourhood_indicators_by_ethnicity_.*\.csv$", latest_only=True),
 )

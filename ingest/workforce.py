@@ -1,8 +1,11 @@
 """Home Office police workforce by force, rank, sex and ethnicity at 31 March (headcount and FTE).
 
-`WORKFORCE_URL` names one or more CSVs of the Home Office "Police workforce,
-England and Wales" open-data table of officers by rank and ethnicity (one
-row per year, force, sex, rank, worker type and ethnicity). Releases differ
+The Home Office "Police workforce, England and Wales" open data table of
+officers by rank, sex and ethnicity (one row per year, force, sex, rank,
+worker type and ethnicity), found on the GOV.UK open data tables page through
+the Content API (`GOVUK_URL`): the newest `open-data-table-police-workforce-
+<DDMMYY>.ods` (or `.csv`). `WORKFORCE_URL` pins one or more files instead
+(ODS or CSV, e.g. an older release or an extract). Releases differ
 (`Gender`/`Sex`, trailing empty columns, ` - ` or `0` for zero, the `Other
 ethnic group` label from 2021, extra sex categories) and are read by the
 columns present (`ingest.core.home_office`). A file may cover every rank or
@@ -62,15 +65,14 @@ SOURCE = Source(
     suite="workforce_officers",
     dag="workforce",
     variable="WORKFORCE_URL",
-    # gov.uk publishes each release's open-data tables under a new asset URL (no stable link to
-    # "the latest"): set the file's URL, or a mirror's, to take it (decision 0020)
     default="",
     parse=parse,
-    extension="csv",
+    extension=home_office.extension,
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     gate_parameters=gate_parameters,
     start="2003-03-31",
     # the tables come out in July (31 March figures) and January (30 September): look twice a year
     schedule="0 7 15 2,8 *",
+    catalogue=home_office.catalogue(r"^open-data-table-police-workforce(-ethnicity)?-\d{6}\.(ods|csv)$"),
 )

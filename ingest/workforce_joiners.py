@@ -1,9 +1,10 @@
 """Home Office police officer joiners by force, financial year, joiner type, sex and ethnicity.
 
-`WORKFORCE_JOINERS_URL` names one or more CSVs of the joiners table in the
-Home Office open-data style (`Financial year`, `Joiner type` such as `New
-recruit`, ethnicity, headcount and FTE), read by the columns present like
-the workforce table. Recruitment shares count joiner type `New recruit`. One
+The joiners open data table (`Financial year`, `Joiner type` such as `New
+recruit`, ethnicity, headcount and FTE), found on the GOV.UK open data tables
+page (the newest `open-data-table-police-workforce-joiners-<DDMMYY>.ods`) or
+pinned with `WORKFORCE_JOINERS_URL`, read by the columns present like the
+workforce table, ODS or CSV. Recruitment shares count joiner type `New recruit`. One
 batch per financial year; its period is the year (`2021-22`).
 """
 
@@ -59,12 +60,13 @@ SOURCE = Source(
     suite="workforce_joiners",
     dag="workforce",
     variable="WORKFORCE_JOINERS_URL",
-    default="",  # published inside the workforce release's open-data tables; set the file's URL to take it
+    default="",
     parse=parse,
-    extension="csv",
+    extension=home_office.extension,
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     gate_parameters=gate_parameters,
     start="2003-03-31",
     schedule="0 7 15 2,8 *",
+    catalogue=home_office.catalogue(r"^open-data-table-police-workforce-joiners-\d{6}\.(ods|csv)$"),
 )

@@ -1,8 +1,10 @@
 """Home Office police officer promotions by force, financial year, rank promoted to, sex and ethnicity.
 
-`WORKFORCE_PROMOTIONS_URL` names one or more CSVs of the promotions table in
-the Home Office open-data style (`Financial year`, `Rank promoted to`,
-ethnicity, headcount), read by the columns present like the workforce table.
+The promotions open data table (`Financial year`, `Rank promoted to`,
+ethnicity, headcount), found on the GOV.UK open data tables page (the newest
+`open-data-table-police-workforce-promotions-<DDMMYY>.ods`) or pinned with
+`WORKFORCE_PROMOTIONS_URL`, read by the columns present like the workforce
+table, ODS or CSV.
 One batch per financial year; its period is the year (`2021-22`).
 """
 
@@ -55,12 +57,13 @@ SOURCE = Source(
     suite="workforce_promotions",
     dag="workforce",
     variable="WORKFORCE_PROMOTIONS_URL",
-    default="",  # published with the workforce release; set the file's URL to take it
+    default="",
     parse=parse,
-    extension="csv",
+    extension=home_office.extension,
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     gate_parameters=gate_parameters,
     start="2003-03-31",
     schedule="0 7 15 2,8 *",
+    catalogue=home_office.catalogue(r"^open-data-table-police-workforce-promotions-\d{6}\.(ods|csv)$"),
 )

@@ -50,14 +50,19 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def mapwh_home(tmp_path, monkeypatch) -> Path:
-    """A fresh MAPWH_HOME; source URLs unset so nothing reaches a real site by accident."""
+    """A fresh MAPWH_HOME where nothing reaches a real site by accident: every source with a fixed
+    default points at a closed port, every source that discovers its files (or has no default) is
+    not taken (its variable set empty), and the catalogues' base URLs point at the closed port."""
+    from ingest import registry
+    from ingest.core.discovery import BASES
+
     home = tmp_path / "var"
     monkeypatch.setenv("MAPWH_HOME", str(home))
-    for name in ("POLICE_UK_API_URL", "CENSUS_POPULATION_URL", "LONDON_BOUNDARIES_URL",
-                 "PAS_DASHBOARD_URL", "PAS_NEIGHBOURHOOD_URL"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9/unset")
-    for name in ("POLICE_UK_ARCHIVE_URL", "PAS_MICRODATA_URL"):
-        monkeypatch.setenv(name, "")
+    for source in registry.sources().values():
+        monkeypatch.setenv(source.variable, "" if source.catalogue or not source.default else "http://127.0.0.1:9/unset")
+    monkeypatch.setenv("POLICE_UK_ARCHIVE_URL", "")
+    for variable, _, _ in BASES.values():
+        monkeypatch.setenv(variable, "http://127.0.0.1:9/unset")
     return home
 
 

@@ -307,7 +307,8 @@ def _write_audit(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path,
     for contract, rows in ((validated.LOADED_BATCHES, [b for batches in serving.values() for b in batches]),
                            (validated.REFRESH_PERIODS, refresh)):
         con.execute(contract.create_sql("raw"))
-        frame = pd.DataFrame([{c: r.get(c) for c in contract.column_names} for r in rows], columns=contract.column_names)
+        frame = pd.DataFrame([{c: json.dumps(v) if isinstance(v := r.get(c), dict) else v for c in contract.column_names}
+                              for r in rows], columns=contract.column_names)
         _insert_frame(con, "raw", contract.name, frame)
     con.execute(
         "create table audit.raw_responses (source varchar, period varchar, url varchar, sha256 varchar,"

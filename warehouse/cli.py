@@ -2,7 +2,7 @@
 
     mapwh run [--sources LIST] [--from YYYY-MM] [--to YYYY-MM] [-v]
     mapwh status [--periods] [--json]
-    mapwh sources
+    mapwh sources [--discover]
 
 `run` executes the project's Airflow DAGs in-process with `dag.test()` (not
 a parallel code path): one run of a partitioned source's DAG per month, one
@@ -105,7 +105,12 @@ def _source_summary(settings, source, state: str, since: float) -> str:
                     f"{sum(b['rows'] for b in fresh):,} rows" + (f", {warned} with warnings" if warned else ""))
         return "; ".join(_batch_line(b) for b in fresh) or "nothing new"
     if state == "skipped":
-        return f"skipped ({source.variable} is empty)" if not source.locations(settings) else "unchanged since its last load"
+        if not source.discovers(settings) and not source.locations(settings):
+            return f"skipped ({source.variable} is empty)"
+        asked = _discovered(settings).get(source.name) if source.discovers(settings) else None
+        if asked and not asked["chosen"] and datetime.fromisoformat(asked["at"]).timestamp() >= since - 1:
+            return f"skipped: {asked['catalogue']} lists no file of this source"
+        return "unchanged since its last load"
     return f"FAILED: {_failure_line(settings, source.name, since)}"
 
 
@@ -431,7 +436,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                           "loaded": current, "gates": gate_rows,
                           "revisions": read_jsonl(settings.audit_dir / "revisions.jsonl"),
                           "reconciliation": [{**vars(r), "holds": r.holds} for r in reconcile(settings)],
-                          "load_failures": read_jsonl(settings.audit_dir / "task_failures.jsonl")}, indent=1, default=str))
+                          "load_failures": read_jsonl(settings.audit_dir / "task_failures.jsonl"),
+                          "discovered": list(_discovered(settings).values())}, indent=1, default=str))
         return 0
 
     print(f"MAPWH_HOME {settings.home}")
@@ -476,6 +482,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"\nfreshness: latest stop-and-search month {latest['period']}, loaded {_age(now - datetime.fromisoformat(latest['loaded_at']))} ago")
     for source, quarter in _latest_pas_quarters(settings):
         print(f"freshness: PAS {source} figures up to the quarter ending {quarter}")
+    recorded = _discovered(settings)
+    if recorded:
+        print("discovered (each catalogue's answer at the last load; `mapwh sources --discover` asks again):")
+        for name, row in sorted(recorded.items()):
+            if name not in registry.sources():
+                continue
+            print(f"  {name} at {row['at'][:16]}: {len(row['chosen'])} of {row['listed']} file(s) listed by {row['catalogue']}")
+            for line in _found_lines(settings, registry.get(name), row["chosen"]):
+                print(f"    {line}")
 
     revisions = read_jsonl(settings.audit_dir / "revisions.jsonl")
     print(f"revisions: {len(revisions)} (a republished period whose bytes differ replaces the loaded one)")
@@ -509,14 +524,64 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- sources
+def _found_lines(settings, source, files: list[dict]) -> list[str]:
+    """One line per file a catalogue gave the source: name, release date, the periods it serves now."""
+    from warehouse import validated
+
+    serving: dict[str, list[str]] = {}
+    for batch in validated.all_current(settings.validated_dir, source.table.name):
+        if batch.get("status") == "loaded":
+            serving.setdefault(batch.get("url", ""), []).append(batch["period"])
+    width = max([len(f["name"]) for f in files] + [10])
+    lines = []
+    for f in files:
+        periods = sorted(serving.get(f["url"], []))
+        loaded = ("loaded: " + (", ".join(periods) if len(periods) <= 3 else f"{len(periods)} periods {periods[0]} .. {periods[-1]}")
+                  if periods else "not loaded")
+        lines.append(f"{f['name']:<{width}}  released {(f.get('released') or '?')[:10]:<10}  {loaded}")
+    return lines
+
+
+def _discovered(settings) -> dict[str, dict]:
+    """The last catalogue answer recorded per source (audit/discovery.jsonl)."""
+    from ingest.core.raw_zone import read_jsonl
+
+    return {row["source"]: row for row in read_jsonl(settings.audit_dir / "discovery.jsonl")}
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
-    """Every source: its DAG, table, suite, and where this configuration reads it from."""
+    """Every source: its DAG, table, suite, where this configuration reads it from, and what its catalogue lists."""
+    from ingest.core.errors import SourceError
+    from warehouse import pipeline
+
     settings = get_settings()
+    recorded = _discovered(settings)
     for source in registry.sources().values():
         kind = "partitioned by month" if source.partitioned else "published whole"
-        where = ", ".join(settings.locations(source.variable, source.default)) or "(not taken: variable empty)"
         print(f"{source.name}  [DAG {source.dag}, {kind}, raw.{source.table.name}, suite {source.suite}]")
-        print(f"  {source.variable} = {where}")
+        if source.discovers(settings):
+            catalogue = source.catalogue
+            base = settings.get(catalogue.base_variable, catalogue.base_default)
+            print(f"  {source.variable} unset: {catalogue.describe()} at {catalogue.base_variable}={base}")
+            if args.discover:
+                try:
+                    found = pipeline.discover(settings, source, record=False)
+                except SourceError as exc:
+                    print(f"    the catalogue could not be read: {str(exc).splitlines()[0][:200]}")
+                    continue
+                files, said = [f.as_dict() for f in found.chosen], f"now, {found.catalogue_url} lists {len(found.listed)} file(s)"
+            elif source.name in recorded:
+                row = recorded[source.name]
+                files, said = row["chosen"], f"at the last load ({row['at']}), {row['catalogue']} listed {row['listed']} file(s)"
+            else:
+                print("    not asked yet (`mapwh sources --discover` asks now; a load asks and records it)")
+                continue
+            print(f"    {said}; the source's:")
+            for line in _found_lines(settings, source, files) or ["none matching"]:
+                print(f"      {line}")
+        else:
+            where = ", ".join(source.locations(settings)) or "(not taken: variable empty)"
+            print(f"  {source.variable} = {where}" + ("  (a pin: the catalogue is not asked)" if source.catalogue and where[0] != "(" else ""))
         for variable, default, meaning in source.extra_variables:
             print(f"  {variable} = {settings.get(variable, default) or '(empty)'}  ({meaning})")
     return 0
@@ -557,7 +622,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="where to write it (default: MAPWH_HOME/report.html)")
     report.set_defaults(func=cmd_report)
 
-    sources = sub.add_parser("sources", help="the sources, their DAGs and where they are read from")
+    sources = sub.add_parser("sources", help="the sources, their DAGs, where they are read from and the files their catalogues list")
+    sources.add_argument("--discover", action="store_true",
+                         help="ask each catalogue now which files it lists (default: what the last load found)")
     sources.set_defaults(func=cmd_sources)
     return parser
 

@@ -152,9 +152,17 @@ def splice(readme: str, body: str, begin: str = BEGIN, end_marker: str = END) ->
 
 def render_source_variables() -> str:
     """The README's table of source locations: one row per variable a source module declares."""
+    from ingest.core.discovery import BASES
+
     lines = ["| variable | source (DAG) | default: the real source | meaning |", "|---|---|---|---|"]
+    for variable, base, meaning in BASES.values():
+        users = ", ".join(f"`{s.name}`" for s in registry.sources().values() if s.catalogue and s.catalogue.base_variable == variable)
+        lines.append(f"| `{variable}` | {users} | `{base}` | {cell(meaning)}: where the sources named here find their files while their own variable is unset |")
     for source in registry.sources().values():
-        default = f"`{source.default}`" if source.default else "*(none)*"
+        if source.catalogue is not None:
+            default = f"unset: {source.catalogue.describe()}; set: a pin (files, URLs or a directory)"
+        else:
+            default = f"`{source.default}`" if source.default else "*(none)*"
         lines.append(f"| `{source.variable}` | `{source.name}` (`{source.dag}`) | {cell(default)} | {cell(source.description)} |")
         for variable, value, meaning in source.extra_variables:
             lines.append(f"| `{variable}` | `{source.name}` (`{source.dag}`) | {cell(f'`{value}`' if value else '*(none)*')} | {cell(meaning)} |")

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from ingest.core import discovery, http
 from ingest.core.config import Settings
 from ingest.core.errors import SourceError, SourceFormatError
 from ingest.core.http import Fetched
@@ -140,10 +141,15 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
         return {**serving, "unchanged": True}
     meta = {k: landed[k] for k in ("source", "sha256", "url", "fetched_at")}
     meta.update(batch_id=batch_id, loaded_at=_now_iso(), synthetic=source.name in settings.synthetic_sources)
+    if batch.lineage:
+        meta["lineage"] = batch.lineage
+    for warning in batch.warnings:
+        log.warning("%s %s: %s", source.name, batch.period, warning)
 
     if batch.frame.empty:
         log.warning("%s %s: the source answered with no records", source.name, batch.period)
-        return _commit(settings, table, batch.period, None, 0, {**meta, "status": "empty", "warnings": ["source returned no records"]})
+        return _commit(settings, table, batch.period, None, 0,
+                       {**meta, "status": "empty", "warnings": [*batch.warnings, "source returned no records"]})
 
     frame = batch.frame.assign(period=batch.period, batch_id=batch_id, loaded_at=meta["loaded_at"])
     history = tuple(
@@ -178,7 +184,7 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
                    result.report_path)
         raise SuspectRevision(f"{source.name} {batch.period}: {suspect}")
     committed = _commit(settings, table, batch.period, staged, len(frame),
-                        {**meta, "status": "loaded", "warnings": result.warnings})
+                        {**meta, "status": "loaded", "warnings": [*batch.warnings, *result.warnings]})
     log.info("loaded %s %s: %d rows (batch %s)", table.name, batch.period, committed["rows"], batch_id)
     return committed
 
@@ -313,13 +319,56 @@ def load_period(settings: Settings, source: Source, period: str) -> list[dict]:
     return [committed for planned in plan(settings, source, period) for committed in load_planned(settings, source, planned)]
 
 
-def load(settings: Settings, source: Source) -> list[dict]:
-    """Every configured location of a whole source (each file may hold several batches)."""
+def discover(settings: Settings, source: Source, *, record: bool = True) -> discovery.Discovery:
+    """Ask the source's catalogue which files it lists now (`ingest.core.discovery`).
+
+    When loading (`record`), the catalogue's answer is landed in the raw zone
+    like any response (under `catalogue_<kind>`, dated today; an unreadable
+    one is quarantined), and what it listed and what the source takes is
+    appended to `audit/discovery.jsonl`, which `mapwh status` and `mapwh
+    sources` read. Without, it is only asked (`mapwh sources --discover`).
+    """
+    catalogue = source.catalogue
+    if catalogue is None:
+        raise ValueError(f"{source.name} declares no catalogue")
+    today = datetime.now(timezone.utc).date().isoformat()
+
+    def read(name: str, location: str, parse: Callable[[bytes, str], object]) -> object:
+        fetched = http.fetch(settings, location)
+        if not record:
+            return parse(fetched.content, fetched.url)
+        _, parsed = read_and_land(settings, name, fetched, period=today, extension="json",
+                                  parse=lambda content: parse(content, fetched.url),
+                                  count=lambda parsed: len(parsed[0] if isinstance(parsed, tuple) else parsed))
+        return parsed
+
+    found = discovery.discover(catalogue, settings.get(catalogue.base_variable, catalogue.base_default), read)
+    if record:
+        append_jsonl(settings.audit_dir / "discovery.jsonl", {
+            "at": _now_iso(), "source": source.name, "catalogue": found.catalogue_url, "pattern": catalogue.pattern,
+            "listed": len(found.listed), "chosen": [f.as_dict() for f in found.chosen],
+        })
+    log.info("%s: %s lists %d file(s), %d of them the source's", source.name, found.catalogue_url, len(found.listed), len(found.chosen))
+    return found
+
+
+def locate(settings: Settings, source: Source) -> tuple[str, ...]:
+    """The files a whole source reads: its pinned locations (or fixed default), or what its catalogue lists now."""
+    if source.discovers(settings):
+        chosen = discover(settings, source).chosen
+        if not chosen:
+            raise NotPublished(f"{source.name}: the catalogue lists no file matching {source.catalogue.pattern!r}")
+        return tuple(f.url for f in chosen)
     locations = source.locations(settings)
     if not locations:
         raise NotConfigured(f"{source.name}: {source.variable} is empty, so this deployment does not take it")
+    return locations
+
+
+def load(settings: Settings, source: Source) -> list[dict]:
+    """Every file of a whole source (each file may hold several batches)."""
     committed = []
-    for location in locations:
+    for location in locate(settings, source):
         committed.extend(ingest_bytes(settings, source, source.fetch(settings, location)))
     return committed
 

@@ -35,6 +35,9 @@ LOADED_BATCHES = Table(
         Column("status", "VARCHAR", "`loaded`, or `empty` when the source answered with no records."),
         Column("fetched_at", "TIMESTAMP WITH TIME ZONE", "When the bytes were fetched (UTC)."),
         Column("synthetic", "BOOLEAN", "True when the source was configured as SYNTHETIC (`MAPWH_SYNTHETIC_SOURCES`) when it loaded; null for batches loaded before this was recorded."),
+        Column("warnings", "VARCHAR[]", "What the parser read past and the gate's warnings, when the batch committed."),
+        Column("lineage", "JSON", "What the parser recorded about the file beyond the contract's columns (e.g. the columns "
+                                  "present and ignored, the weight used), as JSON; null when nothing."),
     ),
     dbt=("audit", "loaded_batches"),
 )

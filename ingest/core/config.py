@@ -42,6 +42,10 @@ class Settings:
         value = self.environ.get(name)
         return default if value is None else value.strip()
 
+    def is_set(self, name: str) -> bool:
+        """True when the variable is in the environment at all (set empty counts: 'do not take')."""
+        return self.environ.get(name) is not None
+
     def locations(self, variable: str, default: str = "") -> tuple[str, ...]:
         """The comma-separated locations in `variable`; empty when it is set empty (source not taken)."""
         return split_locations(self.get(variable, default))

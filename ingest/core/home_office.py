@@ -1,16 +1,23 @@
 """Home Office open-data tables (police workforce): read by the columns present, never by one year's header.
 
-The Home Office publishes its police workforce tables as CSVs whose header
-drifts between releases: `As at 31 March...` or `Financial year` first,
-`Gender` renamed `Sex` (2021), `Worker type` in another case, trailing empty
-columns, thousands quoted (`" 1,976 "`), numbers padded with spaces, and zero
-(or a suppressed cell) written ` - ` in older releases and `0` in newer ones.
-`read_table` maps each header cell, by its normalised name, to a canonical
-column, drops empty trailing columns, and returns the rows as dicts of
-stripped text; `count` and `number` turn the cells into numbers. The
-workforce source modules say which canonical columns they need, and share
-the gate helpers below (lower-cased label keys checked against the seed
-workforce_labels, published totals, forces of the previous period).
+The Home Office publishes its police workforce open data tables on GOV.UK as
+ODS spreadsheets (the data on a sheet named `Data`, after cover and notes
+sheets), and older releases and circulating extracts as CSV. Headers drift
+between releases: `As at 31 March...` or `Financial year` first, `Gender`
+renamed `Sex` (2021), `Geo code` / `Geocode`, `Force Name` / `Force name`,
+`Worker type` in another case, trailing empty columns, thousands quoted
+(`" 1,976 "`), numbers padded with spaces, and zero (or a suppressed cell)
+written ` - ` in older releases and `0` in newer ones; an FTE cell marked
+not available (`N/A`, `[x]`, ...) is null.
+`read_table` reads either format (detected from the bytes), maps each header
+cell, by its normalised name, to a canonical column, drops empty trailing
+columns, and returns the rows as dicts of stripped text (spreadsheet numbers
+as their text: 2025.0 is `2025`); a row holding nothing but a note in its
+first cell (a footnote under the table) is skipped and reported. `count`
+and `number` turn the cells into numbers. The workforce source modules say
+which canonical columns they need, and share the gate helpers below
+(lower-cased label keys checked against the seed workforce_labels, published
+totals, forces of the previous period).
 """
 
 from __future__ import annotations
@@ -24,7 +31,19 @@ from ingest.core import reference
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
 from ingest.core.contract import Table
+from ingest.core.discovery import Catalogue
 from ingest.core.source import Batch, GateContext
+
+# The GOV.UK page of the open data tables: each release replaces its attachments (a new asset URL
+# each time). Listed as a statistical data set; the statistics path is tried when that is not found.
+OPEN_DATA_PAGES = ("/government/statistical-data-sets/police-workforce-open-data-tables",
+                   "/government/statistics/police-workforce-open-data-tables")
+
+
+def catalogue(pattern: str) -> Catalogue:
+    """Where a workforce table is found: the newest attachment of the open data tables page matching `pattern`
+    (each release's table covers every year to date, so only the newest is read)."""
+    return Catalogue("govuk", OPEN_DATA_PAGES, pattern, latest_only=True)
 
 # normalised header text → canonical column
 ALIASES = {
@@ -32,6 +51,7 @@ ALIASES = {
     "as at": "as_at",
     "financial year": "financial_year",
     "geo code": "geo_code",
+    "geocode": "geo_code",
     "force name": "force",
     "force": "force",
     "region": "region",
@@ -42,25 +62,78 @@ ALIASES = {
     "rank promoted to": "rank_promoted_to",
     "worker type": "worker_type",
     "joiner type": "joiner_type",
+    "leaver type": "leaver_type",
     "ethnicity": "ethnicity",
     "ethnic group": "ethnic_group",
     "total (headcount)": "headcount",
+    "total headcount": "headcount",
     "headcount": "headcount",
     "total (fte)": "fte",
+    "total fte": "fte",
     "fte": "fte",
 }
 ZERO = {"-", "–"}  # zero or suppressed (older releases)
+# not available: `N/A`, `..` and the GSS markers `[c]` (confidential), `[x]` (not available), `[z]` (not
+# applicable). An FTE cell so marked is null; a headcount so marked is refused (a count is never guessed).
+NOT_AVAILABLE = {"n/a", "..", "[c]", "[x]", "[z]"}
+ZIP_SIGNATURE = b"PK\x03\x04"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
 def normalise_header(cell: str) -> str:
     return re.sub(r"\s+", " ", cell.replace("\ufeff", "").strip().rstrip(".").strip()).lower()
 
 
-def read_table(content: bytes, *, what: str, required: tuple[str, ...]) -> list[dict[str, str]]:
-    """The table's rows as {canonical column: stripped text}, refusing a header without `required`."""
-    refuse_html(content, what=what, expected="CSV")
-    reader = csv.reader(io.StringIO(decode_text(content, what=what), newline=""))
-    header = next(reader, None) or []
+def extension(content: bytes) -> str:
+    """The landed file's extension: `ods` or `xlsx` for a spreadsheet (a zip), else `csv`."""
+    if content.startswith(ZIP_SIGNATURE):
+        return "ods" if ODS_MIMETYPE in content[:200] else "xlsx"
+    return "csv"
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the CSV export would write it: a whole number without `.0`, a date as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _sheet_rows(content: bytes, *, what: str, required: tuple[str, ...]) -> tuple[str, list[list[str]]]:
+    """(where, rows as text) of a workbook's data sheet: the one named `Data`, else the first whose
+    first row names every required column."""
+    from python_calamine import CalamineWorkbook
+
+    def sheet(name: str) -> list[list[str]]:
+        return [[_cell_text(v) for v in row] for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheets = {name: sheet(name) for name in sorted(book.sheet_names, key=lambda n: n.strip().lower() != "data")}
+    except Exception as exc:  # noqa: BLE001 - calamine's errors (zip, XML, cells) are one thing here: unreadable bytes
+        raise SourceFormatError(f"{what}: not a readable spreadsheet ({type(exc).__name__}: {exc})") from exc
+    for name, rows in sheets.items():
+        header = next((r for r in rows if any(c.strip() for c in r)), [])
+        mapped = {ALIASES.get(normalise_header(c)) for c in header}
+        if name.strip().lower() == "data" or set(required) <= mapped:
+            return f"{what}[{name}]", rows[rows.index(header):] if header else []
+    raise SourceFormatError(f"{what}: no sheet named Data or headed with {list(required)} (sheets {list(sheets)})")
+
+
+def read_table(content: bytes, *, what: str, required: tuple[str, ...]) -> tuple[list[dict[str, str]], list[str]]:
+    """The table's rows as {canonical column: stripped text}, refusing a header without `required`,
+    and what was read past (note rows under the table)."""
+    if content.startswith(ZIP_SIGNATURE):
+        what, table = _sheet_rows(content, what=what, required=required)
+    else:
+        refuse_html(content, what=what, expected="CSV or a spreadsheet")
+        table = list(csv.reader(io.StringIO(decode_text(content, what=what), newline="")))
+    header = table[0] if table else []
     columns: dict[int, str] = {}
     for i, cell in enumerate(header):
         name = ALIASES.get(normalise_header(cell))
@@ -74,16 +147,21 @@ def read_table(content: bytes, *, what: str, required: tuple[str, ...]) -> list[
         raise SourceFormatError(f"{what}: header lacks {missing} (found {[c for c in header if c.strip()]!r})")
     width = max(i for i, cell in enumerate(header) if cell.strip()) + 1
     unnamed = [i for i, cell in enumerate(header) if not cell.strip()]
-    rows = []
-    for line_no, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
+    rows, notes = [], []
+    for line_no, values in enumerate(table[1:], start=2):
+        filled = [i for i, v in enumerate(values) if v.strip()]
+        if not filled:
+            continue
+        if filled == [0] and width > 1:
+            notes.append(f"line {line_no}: {values[0].strip()[:80]!r}")  # a footnote under the table
             continue
         if len(values) < width or any(v.strip() for v in values[len(header):]):
             raise SourceFormatError(f"{what}: line {line_no} has {len(values)} fields, the header {width}")
         if any(values[i].strip() for i in unnamed if i < len(values)):
             raise SourceFormatError(f"{what}: line {line_no} has a value under an empty header cell (a shifted row?)")
         rows.append({name: values[i].strip() for i, name in columns.items()} | {"_line": str(line_no)})
-    return rows
+    warnings = [f"{len(notes)} note row(s) under the table skipped: {'; '.join(notes[:3])}"] if notes else []
+    return rows, warnings
 
 
 def number(cell: str, *, what: str, line: str, column: str) -> float:
@@ -136,7 +214,8 @@ def parse_batches(content: bytes, table: Table, *, what: str, required: tuple[st
 
     columns = table.parsed_column_names
     by_period: dict[str, list[dict]] = {}
-    for row in read_table(content, what=what, required=required):
+    rows, warnings = read_table(content, what=what, required=required)
+    for row in rows:
         line = row["_line"]
         period = period_of(row[period_column], what=what, line=line)
         record = {}
@@ -146,13 +225,15 @@ def parse_batches(content: bytes, table: Table, *, what: str, required: tuple[st
             elif column == "headcount":
                 record[column] = count(row["headcount"], what=what, line=line)
             elif column == "fte":
-                record[column] = None if row.get("fte") is None else number(row["fte"], what=what, line=line, column="fte")
+                fte = row.get("fte")
+                record[column] = None if fte is None or fte.lower() in NOT_AVAILABLE else number(fte, what=what, line=line, column="fte")
             elif column == "ethnic_group_published":
                 record[column] = row.get("ethnic_group") or None
             else:
                 record[column] = row[column] if column in required else (row.get(column) or None)
         by_period.setdefault(period, []).append(record)
-    return [Batch(period, pd.DataFrame(rows, columns=columns, dtype=object)) for period, rows in sorted(by_period.items())]
+    return [Batch(period, pd.DataFrame(rows, columns=columns, dtype=object), warnings=tuple(warnings))
+            for period, rows in sorted(by_period.items())]
 
 
 # --------------------------------------------------------------------------- what the workforce gates need

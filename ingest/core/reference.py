@@ -25,9 +25,34 @@ def seed_values(seed: str, column: str) -> list[str]:
     return sorted({row[column] for row in seed_rows(seed) if row[column]})
 
 
-def seed_codes(seed: str, variable: str) -> list[int]:
-    """Codes of one questionnaire variable in a code-frame seed (`variable`, `code` columns)."""
-    return sorted({int(r["code"]) for r in seed_rows(seed) if r["variable"] == variable})
+_WHOLE_NUMBER = re.compile(r"-?\d+(?:\.0*)?")
+
+
+def answer_key(value: object) -> str | None:
+    """How a published answer is matched to a code-frame seed: a whole number as its digits
+    (`1`, `1.0` → `1`), text with case, spacing and curly apostrophes folded (`Don’t  Know` →
+    `don't know`). Staging computes the same key (macro `pas_answer_key`)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if _WHOLE_NUMBER.fullmatch(text):
+        return str(int(float(text)))
+    return re.sub(r"\s+", " ", text.replace("\u2019", "'"), flags=re.ASCII).lower()
+
+
+def seed_keys(variable: str, *seeds: str) -> list[str]:
+    """Every key a value of `variable` may have in code-frame seeds (`variable`, `label` and, in a
+    code frame, `code` columns): each code, and each label (the public files write labels)."""
+    keys = set()
+    for seed in seeds:
+        for row in seed_rows(seed):
+            if row["variable"] == variable:
+                if row.get("code"):
+                    keys.add(answer_key(row["code"]))
+                keys.add(answer_key(row["label"]))
+    return sorted(keys)
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 from ingest.core import http
 from ingest.core.config import Settings
 from ingest.core.contract import Table
+from ingest.core.discovery import Catalogue
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,10 +28,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Batch:
-    """One period's rows from one landed file: the table's own columns (lineage is the pipeline's)."""
+    """One period's rows from one landed file: the table's own columns (lineage is the pipeline's).
+
+    A parser may add `warnings` (what it read past, e.g. a note typed beside a
+    row, naming the rows) and `lineage` (facts about the file that the raw
+    contract does not keep, e.g. the columns present and ignored): both are
+    recorded with the batch when it commits (`current.json`, `raw.loaded_batches`).
+    """
 
     period: str
     frame: "pd.DataFrame"
+    warnings: tuple[str, ...] = ()
+    lineage: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,9 @@ class Source:
     # malformed: one huge value would take a build's memory). MAPWH_MAX_FIELD_CHARS overrides it.
     max_field_chars: int = 10_000
     extra_variables: tuple[tuple[str, str, str], ...] = field(default=())  # (variable, default, meaning)
+    # Where the publisher lists the files when they move between releases: with `variable` unset,
+    # the source reads what the catalogue lists now (`ingest.core.discovery`); set, it is a pin.
+    catalogue: Catalogue | None = None
 
     def extension_for(self, content: bytes) -> str:
         return self.extension(content) if callable(self.extension) else self.extension
@@ -102,8 +114,21 @@ class Source:
     def partitioned(self) -> bool:
         return self.plan is not None
 
+    def discovers(self, settings: Settings) -> bool:
+        """True when this configuration finds the files in the catalogue (declared, and not pinned)."""
+        return self.catalogue is not None and not settings.is_set(self.variable)
+
+    @property
+    def default_text(self) -> str:
+        """Where a fresh deployment reads the source: the real site, or how its files are discovered."""
+        if self.catalogue is not None:
+            return self.catalogue.describe()
+        return self.default
+
     def locations(self, settings: Settings) -> tuple[str, ...]:
-        """The configured locations; a local directory stands for its files (sorted)."""
+        """The configured (pinned) locations, else the default; a local directory stands for its files (sorted).
+
+        A source that discovers its files has none here until the catalogue is asked (`warehouse.pipeline.locate`)."""
         found: list[str] = []
         for loc in settings.locations(self.variable, self.default):
             if self.directory_suffix and not http.is_remote(loc) and http.local_path(loc).is_dir():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from devdata import mirror, pas, sample
+from devdata import mirror, pas, sample, workforce
 from ingest import registry
 
 MONTHS = ("2024-09", "2024-10", "2025-06")  # the last is the sample's empty month
@@ -220,26 +220,40 @@ def _fetched_files(server: mirror.MirrorServer, env: dict[str, str], client: req
 
 
 def test_source_environment_of_a_sample(server, sample_root, client):
+    """The sample holds the catalogues: the PAS and workforce sources are left to discover their files there."""
     env = mirror.source_environment(server)
     files = server.base_url + "/files/"
-    microdata = [files + pas.microdata_path(fy).as_posix() for fy in range(2015, 2024)]
     assert env == {
         "CENSUS_POPULATION_URL": files + "census/census_2021_ethnic_group_8_categories_utla.csv",
         "LONDON_BOUNDARIES_URL": files + "geo/london_boroughs.geojson",
-        "PAS_DASHBOARD_URL": files + "pas/PAS_T%26Cdashboard_to%20Q3%2023-24.xlsx",  # the workbook, not the CSVs
-        "PAS_MICRODATA_URL": ",".join(microdata),
-        "PAS_NEIGHBOURHOOD_URL": files + "pas/neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv",
         "POLICE_UK_API_URL": server.api_url,
         "POLICE_UK_ARCHIVE_URL": files + "police_uk/archive/2016-06/2016-06-metropolitan-stop-and-search.csv",
-        "WORKFORCE_URL": files + "workforce/officer-rank-2007-2020.csv," + files + "workforce/officer-rank-2021-2025.csv",
-        "WORKFORCE_JOINERS_URL": files + "workforce/joiners-2007-2025.csv",
-        "WORKFORCE_PROMOTIONS_URL": files + "workforce/promotions-2007-2025.csv",
+        "LONDON_DATASTORE_URL": server.base_url,
+        "GOVUK_URL": server.base_url,
         # every file of the sample lies below a SYNTHETIC.txt: every source is marked synthetic
         "MAPWH_SYNTHETIC_SOURCES": ",".join(sorted(registry.sources())),
     }
     fetched = _fetched_files(server, env, client)
-    assert len(fetched) == 18
+    assert len(fetched) == 3  # census, boundaries, the archive CSV (the API months are not /files/)
     assert all(body == (sample_root / rel).read_bytes() for rel, body in fetched.items())
+    # what the discovering sources find: the catalogue answers, with the mirror's address in them
+    listed = client.get(server.base_url + "/api/3/action/package_show?id=mopac-surveys", timeout=10).json()["result"]["resources"]
+    names = sorted(r["name"] for r in listed)
+    assert names == sorted([pas.WORKBOOK_PATH.name, pas.NEIGHBOURHOOD_PATH.name,
+                            *(f"PAS_ward_level_FY_{n}.csv" for n in ("15_17", "17_18", "18_19", "19_20", "20_21"))])
+    for r in listed:
+        resp = client.get(r["url"], timeout=10)
+        assert resp.status_code == 200 and r["url"].startswith(files)
+    # the site's own API shape of the same dataset, and a dataset the mirror does not have
+    own = client.get(server.base_url + "/api/dataset/mopac-surveys", timeout=10).json()
+    assert sorted(r["title"] for r in own["resources"].values()) == names
+    missing = client.get(server.base_url + "/api/3/action/package_show?id=nothing", timeout=10)
+    assert missing.status_code == 404 and missing.json()["success"] is False
+    page = client.get(server.base_url + "/api/content" + workforce.GOVUK_BASE_PATH, timeout=10).json()
+    assert sorted(a["filename"] for a in page["details"]["attachments"]) == sorted(
+        p.name for p in (workforce.OFFICERS_ODS_PATH, workforce.JOINERS_ODS_PATH, workforce.LEAVERS_ODS_PATH,
+                         workforce.PROMOTIONS_ODS_PATH))
+    assert client.get(server.base_url + "/api/content/government/../etc", timeout=10).status_code == 404
 
 
 def test_source_environment_of_a_shared_data_layout(tmp_path, client):
@@ -272,9 +286,11 @@ def test_source_environment_sets_only_what_is_there(tmp_path):
     (tmp_path / "geo" / "london_boroughs.geojson").write_bytes(b"{}")
     (tmp_path / "police_uk" / "stops-force" / "metropolitan").mkdir(parents=True)  # no month files
     with mirror.serve(tmp_path) as srv:
+        # no catalogue here: the discovering sources are not taken (never asked of a catalogue the mirror lacks)
         assert mirror.source_environment(srv) == {
             "LONDON_BOUNDARIES_URL": srv.url_for("geo/london_boroughs.geojson"),
-            "PAS_MICRODATA_URL": "",
+            "LONDON_DATASTORE_URL": srv.base_url, "GOVUK_URL": srv.base_url,
+            **{s.variable: "" for s in registry.sources().values() if s.catalogue},
         }
 
 
@@ -283,7 +299,6 @@ def test_source_environment_of_the_real_shared_data_is_what_the_e2e_tests_use(sh
     from tests.e2e.conftest import real_env
 
     with mirror.serve(shared_data) as srv:
-        # the e2e runs also set the workforce tables ../shared lacks empty (their default anyway)
-        expected = {k: v for k, v in real_env(srv, shared_data).items()
-                    if not (k in ("WORKFORCE_JOINERS_URL", "WORKFORCE_PROMOTIONS_URL") and v == "")}
+        # and the catalogues' base URLs: the mirror's (it has no catalogue, so every discovering source is pinned or not taken)
+        expected = {**real_env(srv, shared_data), "LONDON_DATASTORE_URL": srv.base_url, "GOVUK_URL": srv.base_url}
         assert mirror.source_environment(srv) == expected

@@ -1,22 +1,36 @@
 """The synthetic Home Office workforce tables: exact headers, each style's number conventions, every
 combination in the real order, the same bytes for the same seed, and the Met figures they are calibrated
-to, recomputed from the CSVs with the csv module. Format checks against the real 2003-2006 extract in
-../shared/data carry the `shared` marker (see tests/conftest.py)."""
+to, recomputed from the CSVs with the csv module; the leavers' leaving rates recomputed from the leavers
+and officers tables; the ODS workbooks (read with python-calamine) holding the CSVs' figures; and the
+GOV.UK Content API page listing them. Format checks against the real 2003-2006 extract in ../shared/data
+carry the `shared` marker (see tests/conftest.py)."""
 
 from __future__ import annotations
 
 import csv
+import io
+import json
 import re
 from collections import defaultdict
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from python_calamine import CalamineWorkbook
 
 from devdata import mirror, sample, workforce
 
 OLD, NEW = "workforce/officer-rank-2007-2020.csv", "workforce/officer-rank-2021-2025.csv"
 JOINERS, PROMOTIONS = "workforce/joiners-2007-2025.csv", "workforce/promotions-2007-2025.csv"
+LEAVERS = "workforce/leavers-2007-2025.csv"
+CSVS = (OLD, NEW, JOINERS, PROMOTIONS, LEAVERS)
+ODS = {  # table -> the release's asset name
+    "officers": "workforce/open-data-table-police-workforce-230725.ods",
+    "joiners": "workforce/open-data-table-police-workforce-joiners-230725.ods",
+    "leavers": "workforce/open-data-table-police-workforce-leavers-230725.ods",
+    "promotions": "workforce/open-data-table-police-workforce-promotions-230725.ods",
+}
+PAGE = "catalogue/govuk/government/statistical-data-sets/police-workforce-open-data-tables.json"
 HEADERS = {
     OLD: b"As at 31 March...,Geo code,Force Name,Region,Gender,Rank description,Worker type,Ethnicity,Ethnic group,"
          b"Total (headcount),Total (FTE)",
@@ -26,7 +40,21 @@ HEADERS = {
              b"Ethnic group,Total (headcount),Total (FTE)",
     PROMOTIONS: b"Financial year,Geo code,Force Name,Region,Sex,Rank promoted to,Worker type,Ethnicity,Ethnic group,"
                 b"Total (headcount)",
+    LEAVERS: b"Financial year,Geocode,Force name,Region,Sex,Rank description,Worker type,Leaver type,Ethnicity,"
+             b"Ethnic group,Total (headcount),Total (FTE)",
 }
+ODS_HEADERS = {
+    "officers": ["As at 31 March", "Geocode", "Force name", "Region", "Sex", "Rank description", "Worker type",
+                 "Ethnicity", "Ethnic group", "Total (headcount)", "Total (FTE)"],
+    "joiners": ["Financial year", "Geocode", "Force name", "Region", "Sex", "Rank description", "Worker type",
+                "Joiner type", "Ethnicity", "Ethnic group", "Total (headcount)", "Total (FTE)"],
+    "leavers": ["Financial year", "Geocode", "Force name", "Region", "Sex", "Rank description", "Worker type",
+                "Leaver type", "Ethnicity", "Ethnic group", "Total (headcount)", "Total (FTE)"],
+    "promotions": ["Financial year", "Geocode", "Force name", "Region", "Sex", "Rank promoted to", "Worker type",
+                   "Ethnicity", "Ethnic group", "Total (headcount)"],
+}
+LEAVER_TYPES = ["Normal retirement", "Medical retirement", "Voluntary resignation", "Dismissal",
+                "Transfer to another force", "Death", "Other"]
 FORCES = {  # name -> (geo code, region), as in the real file
     "Greater Manchester": ("E23000005", "North West"), "London, City of": ("E23000034", "London"),
     "Metropolitan Police": ("E23000001", "London"), "Thames Valley": ("E23000029", "South East"),
@@ -86,6 +114,15 @@ def promotions(root) -> list[dict[str, str]]:
     return _records(root / PROMOTIONS)
 
 
+@pytest.fixture(scope="module")
+def leavers(root) -> list[dict[str, str]]:
+    return _records(root / LEAVERS)
+
+
+def _sheet(path: Path, name: str = "Data") -> list[list[object]]:
+    return CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())).get_sheet_by_name(name).to_python()
+
+
 def _shares(records: list[dict[str, str]]) -> tuple[float, float, float, float]:
     """(headcount, ethnic minority %, Black %, Not stated %): shares of those with a stated ethnicity."""
     total = sum(_n(r["Total (headcount)"]) for r in records)
@@ -98,29 +135,42 @@ def _shares(records: list[dict[str, str]]) -> tuple[float, float, float, float]:
 
 def _met(records: list[dict[str, str]], year: str, **where: str) -> tuple[float, float, float, float]:
     period = "As at 31 March..." if "As at 31 March..." in records[0] else "Financial year"
-    return _shares([r for r in records if r["Force Name"] == MET and r[period] == year
+    force = "Force Name" if "Force Name" in records[0] else "Force name"
+    return _shares([r for r in records if r[force] == MET and r[period] == year
                     and all(r[k] == v for k, v in where.items())])
 
 
 # --- files, labels, determinism ------------------------------------------------------------------
 
-def test_writes_the_four_tables_and_a_label(tmp_path):
+def test_writes_the_tables_the_workbooks_the_page_and_a_label(tmp_path):
     paths = workforce.generate(tmp_path)
-    assert paths == [tmp_path / p for p in (OLD, NEW, JOINERS, PROMOTIONS)]
+    assert paths == [tmp_path / p for p in (*CSVS, *ODS.values(), PAGE)]
     assert [workforce.OFFICERS_OLD_PATH, workforce.OFFICERS_NEW_PATH, workforce.JOINERS_PATH,
-            workforce.PROMOTIONS_PATH] == [Path(p) for p in (OLD, NEW, JOINERS, PROMOTIONS)]
+            workforce.PROMOTIONS_PATH, workforce.LEAVERS_PATH] == [Path(p) for p in CSVS]
+    assert [workforce.OFFICERS_ODS_PATH, workforce.JOINERS_ODS_PATH, workforce.LEAVERS_ODS_PATH,
+            workforce.PROMOTIONS_ODS_PATH] == [workforce.ods_path(t) for t in ODS] == [Path(p) for p in ODS.values()]
     label = (tmp_path / "workforce" / "SYNTHETIC.txt").read_text()
     assert "SYNTHETIC" in label and 'Home Office "Police workforce, England and Wales"' in label
     assert "16.2%" in label and "23%" in label  # says what it is calibrated to
-    assert not any(b"SYNTHETIC" in p.read_bytes() for p in paths)  # the CSVs stay exactly in format
+    assert "leavers are NOT calibrated" in label and "1.3" in label and "1.15" in label  # and what it assumes
+    assert not any(b"SYNTHETIC" in (tmp_path / p).read_bytes() for p in CSVS)  # the CSVs stay exactly in format
+    for table, rel in ODS.items():
+        cover = _sheet(tmp_path / rel, "Cover sheet")
+        assert cover[0][0] == f"Police workforce open data table: {table}"
+        assert cover[1][0] == "SYNTHETIC DATA generated by devdata.workforce: every figure is invented"
+        assert CalamineWorkbook.from_filelike(io.BytesIO((tmp_path / rel).read_bytes())).sheet_names == [
+            "Cover sheet", "Notes", "Data"]
+        notes = _sheet(tmp_path / rel, "Notes")
+        assert notes[0] == ["Note number", "Note text"] and len(notes) >= 3
 
 
 def test_same_seed_same_bytes_and_the_met_calibration_does_not_depend_on_it(root, tmp_path):
     workforce.generate(tmp_path / "again")
     workforce.generate(tmp_path / "seven", seed=7)
-    for rel in (OLD, NEW, JOINERS, PROMOTIONS):
+    for rel in (*CSVS, *ODS.values()):
         assert (tmp_path / "again" / rel).read_bytes() == (root / rel).read_bytes(), rel
         assert (tmp_path / "seven" / rel).read_bytes() != (root / rel).read_bytes(), rel
+    assert (tmp_path / "again" / PAGE).read_bytes() == (root / PAGE).read_bytes()
 
     def met_cells(base: Path) -> dict[tuple[str, ...], float]:
         cells: dict[tuple[str, ...], float] = defaultdict(float)
@@ -133,30 +183,47 @@ def test_same_seed_same_bytes_and_the_met_calibration_does_not_depend_on_it(root
     # Sex splits and FTE are noise; the Met's counts by rank and ethnicity are allocated, not drawn.
     assert met_cells(tmp_path / "seven") == met_cells(root)
 
+    def met_leavers(base: Path) -> dict[tuple[str, ...], float]:
+        cells: dict[tuple[str, ...], float] = defaultdict(float)
+        for r in _records(base / LEAVERS):
+            if r["Force name"] == MET:
+                cells[r["Financial year"], r["Rank description"], r["Leaver type"], r["Ethnicity"]] += _n(
+                    r["Total (headcount)"])
+        return cells
+
+    assert met_leavers(tmp_path / "seven") == met_leavers(root)
+
 
 def test_years_split_at_2021_and_rows_do_not_depend_on_the_range(root, tmp_path):
     paths = workforce.generate(tmp_path, 2019, 2022)
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
         "workforce/officer-rank-2019-2020.csv", "workforce/officer-rank-2021-2022.csv",
-        "workforce/joiners-2019-2022.csv", "workforce/promotions-2019-2022.csv"]
+        "workforce/joiners-2019-2022.csv", "workforce/promotions-2019-2022.csv", "workforce/leavers-2019-2022.csv",
+        *ODS.values(), PAGE]
     short = [r for p in paths[:2] for r in _rows(p)[1:]]
     full = [r for rel in (OLD, NEW) for r in _rows(root / rel)[1:] if "2019" <= r[0] <= "2022"]
     assert short == full
     fys = {r[0] for r in _rows(paths[2])[1:]}
     assert fys == {"2019/20", "2020/21", "2021/22"}
     assert _rows(paths[3])[1:] == [r for r in _rows(root / PROMOTIONS)[1:] if r[0] in fys]
-    # One year: one officers file, no financial year, so no joiners or promotions.
+    assert _rows(paths[4])[1:] == [r for r in _rows(root / LEAVERS)[1:] if r[0] in fys]
+    assert _sheet(paths[5])[1:] == [r for r in _sheet(root / ODS["officers"])[1:] if 2019 <= r[0] <= 2022]
+    assert _sheet(paths[7])[1:] == [r for r in _sheet(root / ODS["leavers"])[1:] if r[0] in fys]
+    # One year: one officers file and workbook, no financial year, so no joiners, promotions or leavers.
     one = workforce.generate(tmp_path / "one", 2023, 2023)
-    assert [p.name for p in one] == ["officer-rank-2023-2023.csv"]
+    assert [p.name for p in one] == ["officer-rank-2023-2023.csv", "open-data-table-police-workforce-230725.ods",
+                                     "police-workforce-open-data-tables.json"]
     assert sorted(p.name for p in (tmp_path / "one" / "workforce").iterdir()) == [
-        "SYNTHETIC.txt", "officer-rank-2023-2023.csv"]
+        "SYNTHETIC.txt", "officer-rank-2023-2023.csv", "open-data-table-police-workforce-230725.ods"]
+    page = json.loads(one[-1].read_text())
+    assert [a["filename"] for a in page["details"]["attachments"]] == ["open-data-table-police-workforce-230725.ods"]
     with pytest.raises(ValueError):
         workforce.generate(tmp_path / "bad", 2025, 2024)
 
 
 # --- formats -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("rel", [OLD, NEW, JOINERS, PROMOTIONS])
+@pytest.mark.parametrize("rel", CSVS)
 def test_exact_header_crlf_and_no_final_line_break(root, rel):
     raw = (root / rel).read_bytes()
     assert raw.split(b"\r\n")[0] == HEADERS[rel]
@@ -185,12 +252,13 @@ def test_new_style_numbers_and_empty_trailing_cells(root):
     assert any("." in c for c in cells) and not any("." in r[9] for r in rows)
 
 
-@pytest.mark.parametrize("rel,columns", [(JOINERS, slice(10, 12)), (PROMOTIONS, slice(9, 10))])
-def test_joiners_and_promotions_numbers_in_the_old_style(root, rel, columns):
+@pytest.mark.parametrize("rel,columns", [(JOINERS, slice(10, 12)), (PROMOTIONS, slice(9, 10)),
+                                         (LEAVERS, slice(10, 12))])
+def test_joiners_promotions_and_leavers_numbers_in_the_old_style(root, rel, columns):
     cells = [c for r in _rows(root / rel)[1:] for c in r[columns]]
     assert all(OLD_CELL.fullmatch(c) for c in cells)
     assert " -" in cells and " 0 " not in cells and any(c.strip().isdigit() for c in cells)
-    assert any("." in c for c in cells) == (rel == JOINERS)  # FTE only for joiners
+    assert any("." in c for c in cells) == (rel != PROMOTIONS)  # FTE for joiners and leavers
 
 
 def _expect_officers(years, sexes, groups, worker):
@@ -206,7 +274,7 @@ def test_officers_every_combination_in_the_real_order(root):
     assert new == _expect_officers(range(2021, 2026), sexes, NEW_GROUPS, "Police officer")
 
 
-@pytest.mark.parametrize("rel", [JOINERS, PROMOTIONS])
+@pytest.mark.parametrize("rel", [JOINERS, PROMOTIONS, LEAVERS])
 def test_flows_every_combination_in_order(root, rel):
     expected = []
     for fy in range(2007, 2025):
@@ -218,14 +286,17 @@ def test_flows_every_combination_in_order(root, rel):
                 if rel == JOINERS:
                     expected += [(*head, "Constable", "Police Officer", t, e, groups[e])
                                  for t in ["New recruit", "Re-joiner", "Transferee"] for e in sorted(groups)]
+                elif rel == LEAVERS:
+                    expected += [(*head, rank, "Police Officer", t, e, groups[e])
+                                 for rank in RANKS for t in LEAVER_TYPES for e in sorted(groups)]
                 else:
                     expected += [(*head, rank, "Police Officer", e, groups[e]) for rank in PROMOTED_TO
                                  for e in sorted(groups)]
-    width = 10 if rel == JOINERS else 9
+    width = 9 if rel == PROMOTIONS else 10
     assert [tuple(r[:width]) for r in _rows(root / rel)[1:]] == expected
 
 
-@pytest.mark.parametrize("rel,fte", [(OLD, True), (NEW, True), (JOINERS, True), (PROMOTIONS, False)])
+@pytest.mark.parametrize("rel,fte", [(OLD, True), (NEW, True), (JOINERS, True), (PROMOTIONS, False), (LEAVERS, True)])
 def test_counts_whole_and_fte_just_below_headcount(root, rel, fte):
     for r in _records(root / rel):
         h = _n(r["Total (headcount)"])
@@ -343,14 +414,169 @@ def test_other_forces_sizes_and_lower_shares(officers):
                 assert 3.0 <= m <= 8.5 and m < _met(officers, year)[1], (force, year)
 
 
+# --- leavers: the Met's leaving rates (synthetic assumptions, see workforce.LEAVER_RATES) -------------
+
+GROUPS = {"White": "white", "Black or Black British": "black", "Not stated": "not_stated"}  # the rest: "other"
+
+
+def _by_group(records: list[dict[str, str]], period: str, **where: str) -> dict[tuple[str, str], float]:
+    """Met headcount by (period, ethnic group: white, black, other (the other ethnic minorities), not_stated)."""
+    out: dict[tuple[str, str], float] = defaultdict(float)
+    force = "Force Name" if "Force Name" in records[0] else "Force name"
+    for r in records:
+        if r[force] == MET and all(r[k] == v for k, v in where.items()):
+            out[r[period], GROUPS.get(r["Ethnicity"], "other")] += _n(r["Total (headcount)"])
+    return out
+
+
+def _leaving_rates(officers, leavers, **where: str) -> dict[int, dict[str, float]]:
+    """fy -> group -> % leaving: leavers in fy/fy+1 over the headcount at 31 March fy, from the two tables."""
+    heads, left = _by_group(officers, "As at 31 March..."), _by_group(leavers, "Financial year", **where)
+    rates = {}
+    for fy in range(2007, 2025):
+        label = f"{fy}/{(fy + 1) % 100:02d}"
+        rates[fy] = {g: 100 * left[label, g] / heads[str(fy), g] for g in ("white", "black", "other", "not_stated")}
+        rates[fy]["all"] = 100 * sum(left[label, g] for g in rates[fy]) / sum(heads[str(fy), g] for g in rates[fy])
+    return rates
+
+
+@pytest.fixture(scope="module")
+def leaving(officers, leavers) -> dict[int, dict[str, float]]:
+    return _leaving_rates(officers, leavers)
+
+
+def test_met_about_six_to_eight_percent_leave_each_year(leaving, leavers):
+    for fy, rates in leaving.items():
+        assert 6.0 <= rates["all"] <= 8.0, fy
+        assert rates["not_stated"] == pytest.approx(rates["white"], abs=0.3), fy
+    # The White rate is the sum of the per-type rates assumed for the year.
+    for fy, white in ((2007, 6.32), (2011, 6.77), (2015, 6.08), (2020, 6.29), (2022, 7.65), (2024, 7.10)):
+        assert leaving[fy]["white"] == pytest.approx(white, abs=0.05), fy
+    assert leaving[2022]["all"] > leaving[2019]["all"] + 1.0  # the resignations of the 2020s
+    total = _met(leavers, "2022/23")[0]
+    assert 2_400 <= total <= 2_800
+
+
+def test_met_black_and_other_minority_officers_leave_faster(leaving):
+    for fy, rates in leaving.items():
+        assert rates["black"] / rates["white"] == pytest.approx(1.30, abs=0.03), fy
+        assert rates["other"] / rates["white"] == pytest.approx(1.15, abs=0.02), fy
+
+
+def test_met_the_difference_is_mostly_resignations(officers, leavers, leaving):
+    by_type = {t: _leaving_rates(officers, leavers, **{"Leaver type": t}) for t in LEAVER_TYPES}
+    for fy in range(2007, 2025):
+        resign, retire = by_type["Voluntary resignation"][fy], by_type["Normal retirement"][fy]
+        assert resign["black"] / resign["white"] >= 1.5 and resign["other"] / resign["white"] >= 1.3, fy
+        assert retire["black"] / retire["white"] <= 1.05 and retire["other"] / retire["white"] <= 1.05, fy
+        excess = leaving[fy]["black"] - leaving[fy]["white"]
+        assert resign["black"] - resign["white"] > 0.5 * excess, fy  # most of the gap
+        assert sum(r[fy]["white"] for r in by_type.values()) == pytest.approx(leaving[fy]["white"])
+
+
+def test_met_leavers_by_rank(leavers):
+    cells: dict[tuple[str, ...], float] = defaultdict(float)
+    for r in leavers:
+        if r["Force name"] == MET:
+            cells[r["Financial year"], r["Rank description"], r["Leaver type"]] += _n(r["Total (headcount)"])
+
+    def count(fy: int, **where: str) -> float:
+        return cells[f"{fy}/{(fy + 1) % 100:02d}", where["Rank description"], where["Leaver type"]]
+
+    for fy in range(2007, 2025):
+        senior = {t: sum(count(fy, **{"Rank description": r, "Leaver type": t})
+                         for r in ("Chief Superintendent", "Superintendent", "Chief Officer")) for t in LEAVER_TYPES}
+        assert max(senior, key=senior.get) == "Normal retirement", fy
+    constables = {t: count(2022, **{"Rank description": "Constable", "Leaver type": t}) for t in LEAVER_TYPES}
+    assert max(constables, key=constables.get) == "Voluntary resignation"
+
+
+def test_other_forces_leave_at_similar_rates(officers, leavers):
+    for force in FORCES:
+        for fy in range(2007, 2025):
+            heads = sum(_n(r["Total (headcount)"]) for r in officers
+                        if r["Force Name"] == force and r["As at 31 March..."] == str(fy))
+            left = sum(_n(r["Total (headcount)"]) for r in leavers
+                       if r["Force name"] == force and r["Financial year"] == f"{fy}/{(fy + 1) % 100:02d}")
+            assert 5.5 <= 100 * left / heads <= 8.5, (force, fy)
+
+
+# --- the ODS workbooks and the GOV.UK page ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sheets(root) -> dict[str, list[list[object]]]:
+    return {table: _sheet(root / rel) for table, rel in ODS.items()}
+
+
+@pytest.mark.parametrize("table", list(ODS))
+def test_ods_exact_header(sheets, table):
+    assert sheets[table][0] == ODS_HEADERS[table]
+
+
+def _as_ods(row: list[str], period: object, numbers: int) -> list[object]:
+    """A CSV row as the workbook has it: the period, the labels, the counts as floats (` -`/`0` as 0.0)."""
+    return [period, *row[1:len(row) - numbers], *(_n(c) for c in row[len(row) - numbers:])]
+
+
+def test_ods_officers_are_the_csv_rows_with_numbers(root, sheets):
+    csv_rows = [r[:11] for rel in (OLD, NEW) for r in _rows(root / rel)[1:]]  # without the new style's 2 empty cells
+    assert sheets["officers"][1:] == [_as_ods(r, float(r[0]), 2) for r in csv_rows]
+    assert {r[0] for r in sheets["officers"][1:]} == {float(y) for y in range(2007, 2026)}  # one Data sheet
+    assert {r[4] for r in sheets["officers"][1:] if r[0] == 2020.0} == {"Female", "Male"}  # labels per year
+    assert {r[6] for r in sheets["officers"][1:] if r[0] == 2021.0} == {"Police officer"}
+
+
+@pytest.mark.parametrize("table,rel,numbers", [("joiners", JOINERS, 2), ("promotions", PROMOTIONS, 1),
+                                               ("leavers", LEAVERS, 2)])
+def test_ods_flows_are_the_csv_rows_with_numbers(root, sheets, table, rel, numbers):
+    assert sheets[table][1:] == [_as_ods(r, r[0], numbers) for r in _rows(root / rel)[1:]]
+    assert all(isinstance(r[0], str) and re.fullmatch(r"20\d\d/\d\d", r[0]) for r in sheets[table][1:])
+
+
+def test_ods_met_counts_per_year_equal_the_csvs(officers, joiners, leavers, promotions, sheets):
+    def totals(rows, period, force, count) -> dict[object, float]:
+        out: dict[object, float] = defaultdict(float)
+        for r in rows:
+            if r[force] == MET:
+                out[r[period]] += r[count] if isinstance(r[count], float) else _n(r[count])
+        return dict(out)
+
+    def ods_records(table):
+        header, *body = sheets[table]
+        return [dict(zip(header, r)) for r in body]
+
+    for count in ("Total (headcount)", "Total (FTE)"):
+        ods = totals(ods_records("officers"), "As at 31 March", "Force name", count)
+        csv_ = totals(officers, "As at 31 March...", "Force Name", count)
+        assert {str(int(y)): pytest.approx(v) for y, v in ods.items()} == csv_
+    for table, records in (("joiners", joiners), ("leavers", leavers), ("promotions", promotions)):
+        force = "Force name" if table == "leavers" else "Force Name"
+        assert totals(ods_records(table), "Financial year", "Force name", "Total (headcount)") == totals(
+            records, "Financial year", force, "Total (headcount)"), table
+
+
+def test_govuk_page_lists_the_four_workbooks(root):
+    page = json.loads((root / PAGE).read_text())
+    assert page["base_path"] == "/government/statistical-data-sets/police-workforce-open-data-tables"
+    assert page["title"] == "Police workforce open data tables"
+    assert page["public_updated_at"] == "2025-07-23T09:30:00.000+01:00"
+    attachments = page["details"]["attachments"]
+    assert [a["title"] for a in attachments] == [f"Police workforce open data table: {t}" for t in ODS]
+    for a, rel in zip(attachments, ODS.values()):
+        assert a["url"] == "{mirror}/files/" + rel and (root / rel).is_file()
+        assert a["filename"] == Path(rel).name and a["file_size"] == (root / rel).stat().st_size > 0
+        assert a["content_type"] == "application/vnd.oasis.opendocument.spreadsheet"
+
+
 # --- the sample and the mirror -------------------------------------------------------------------
 
 def test_the_sample_has_them_labelled_and_described(default_sample, root):
     sample_root, summary = default_sample
     for rel in (OLD, NEW, JOINERS, PROMOTIONS):
+        assert rel in (sample_root / "README.md").read_text()
+    for rel in (*CSVS, *ODS.values(), PAGE):
         assert (sample_root / rel).read_bytes() == (root / rel).read_bytes()  # seed 2020 both ways
         assert str(sample_root / rel) in summary["paths"]["workforce"]
-        assert rel in (sample_root / "README.md").read_text()
     assert (sample_root / "workforce" / "SYNTHETIC.txt").read_text() == workforce.LABEL_TEXT
     assert 'Home Office "Police workforce, England and Wales"' in (sample_root / "README.md").read_text()
     assert sample.has_sample(sample_root)
@@ -372,8 +598,9 @@ def test_mirror_points_the_workforce_variables_at_every_table(root, tmp_path):
         (tmp_path / rel).unlink()
     with mirror.serve(tmp_path) as srv:
         env = mirror.source_environment(srv)
-        assert "WORKFORCE_JOINERS_URL" not in env and "WORKFORCE_PROMOTIONS_URL" not in env
-        assert "WORKFORCE_URL" in env
+        # not pointed at the missing tables (unset, or set empty: not taken)
+        assert not env.get("WORKFORCE_JOINERS_URL") and not env.get("WORKFORCE_PROMOTIONS_URL")
+        assert env["WORKFORCE_URL"]
 
 
 # --- against the real extract --------------------------------------------------------------------

@@ -94,4 +94,5 @@ def real_env(server, shared_data: Path) -> dict[str, str]:
         "WORKFORCE_URL": server.url_for("workforce/officer-rank-from-2003.csv"),
         "WORKFORCE_JOINERS_URL": "",
         "WORKFORCE_PROMOTIONS_URL": "",
+        "WORKFORCE_LEAVERS_URL": "",
     }

@@ -68,6 +68,24 @@ def test_make_run_path_serves_the_sample_and_builds_a_complete_warehouse(sample_
     assert 0 < unknown < 0.15 * total
     assert query(home, "select count(*) from marts.stop_search_disproportionality where population is null and ethnic_group <> 'Not stated'") == [(0,)]
     assert query(home, "select count(*) from marts.trust_confidence")[0][0] > 0
+    # with only the mirror's base URLs set, the PAS and workforce files are found through the catalogues
+    # (the public ward-level files, FY 15-17 holding two years; the GOV.UK ODS tables) and published
+    assert "pas_microdata: 6 batches 2015-16 .. 2020-21 loaded" in proc.stdout, proc.stdout
+    urls = dict(query(home, "select table_name, any_value(url) from raw.loaded_batches group by 1"))
+    assert urls["pas_microdata"].endswith(".csv") and "/PAS_ward_level_FY_" in urls["pas_microdata"]
+    for table in ("workforce_officers", "workforce_joiners", "workforce_leavers", "workforce_promotions"):
+        assert urls[table].endswith("-230725.ods"), urls
+    gaps = query(home, "select area, count(*) filter (where not suppressed) from marts.trust_gap "
+                       "where measure = 'Trust MPS' and group_a = 'White' and group_b = 'Black' group by 1")
+    # London, and every borough with enough respondents (at most ~100 interviews a quarter per borough: the
+    # boroughs with a larger Black population); all 32 boroughs have rows, suppressed below the base
+    assert dict(gaps)["London"] > 0 and len(gaps) == 33 and sum(1 for area, n in gaps if area != "London" and n) >= 1
+    assert query(home, "select count(*) from marts.trust_gap where (n_a >= 100 and n_b >= 100) = suppressed") == [(0,)]
+    for mart in ("workforce_representation", "recruitment_shares", "promotion_shares", "workforce_leavers"):
+        assert query(home, f"select count(*) from marts.{mart} where force = 'Metropolitan Police'")[0][0] > 0, mart
+    workforce_rows = query(home, "select commitment_id, status from marts.action_plan_scorecard "
+                                 "where commitment_id not like 'trust%' and commitment_id not like 'stop%'")
+    assert len(workforce_rows) == 11 and all(status != "no_data" for _, status in workforce_rows), workforce_rows
     # the sample is synthetic, and every scorecard row computed from it says so
     scored = query(home, "select commitment_id, is_synthetic from marts.action_plan_scorecard where status <> 'no_data'")
     assert len(scored) >= 12 and all(synthetic for _, synthetic in scored), scored

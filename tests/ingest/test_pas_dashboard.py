@@ -45,21 +45,28 @@ def test_borough_sheet_csv_export(shared_data):
     assert frame["mps_proportion"].notna().all()
 
 
-def test_workbook_is_detected_and_both_sheets_read(shared_data):
-    """Write the real sheets into an xlsx (in memory) and read it back as a workbook."""
+def _workbook(shared_data, notes=None):
+    """The real sheets written into an xlsx (in memory); `notes`: {(sheet, data row index): cells typed after the row}."""
     import openpyxl
 
+    notes = notes or {}
     book = openpyxl.Workbook()
     book.remove(book.active)
     for sheet in ("MPS", "Borough"):
         rows = pas_dashboard.parse_sheets(_sheet(shared_data, sheet))[sheet]
         ws = book.create_sheet(sheet)
         ws.append(list(pas_dashboard.HEADER) + (["MPS"] if sheet == "Borough" else []))
-        for r in rows.itertuples():
-            ws.append([r.quarter_end, r.survey, r.borough, r.measure, r.proportion] + ([r.mps_proportion] if sheet == "Borough" else []))
+        for i, r in enumerate(rows.itertuples()):
+            ws.append([r.quarter_end, r.survey, r.borough, r.measure, r.proportion] + ([r.mps_proportion] if sheet == "Borough" else [])
+                      + list(notes.get((sheet, i), [])))
     buffer = io.BytesIO()
     book.save(buffer)
-    content = buffer.getvalue()
+    return buffer.getvalue()
+
+
+def test_workbook_is_detected_and_both_sheets_read(shared_data):
+    """Write the real sheets into an xlsx (in memory) and read it back as a workbook."""
+    content = _workbook(shared_data)
     assert pas_dashboard.detect_format(content) == "xlsx"
     sheets = pas_dashboard.parse_sheets(content, "PAS_T&Cdashboard.xlsx")
     assert sorted(sheets) == ["Borough", "MPS"]
@@ -156,3 +163,106 @@ def test_an_unknown_measure_is_kept_as_published():
     text = "Date;Survey;Borough;Measure;Proportion\n31/12/2014;PAS;MPS;Trust the Met;0,67\n"
     (frame,) = pas_dashboard.parse_sheets(text.encode()).values()
     assert frame["measure"].tolist() == ["Trust the Met"]  # for the gate to fail, not for the parser to guess
+
+
+# --------------------------------------------------------------------------- notes in unnamed columns
+NOTE_ROW = 4512  # the file's row (line) carrying the note: data row 4,510 under the header on row 1
+
+
+def _lines(shared_data, sheet):
+    return _sheet(shared_data, sheet).decode("utf-8-sig").split("\r\n")
+
+
+def _with_note(lines, header, row, cells):
+    """The export with its header rewritten and `cells` appended to the given file row."""
+    out = [header] + lines[1:]
+    out[row - 1] += ";" + ";".join(cells)
+    return "\r\n".join(out).encode()
+
+
+def test_a_note_in_unnamed_trailing_columns_is_dropped_with_a_warning(shared_data):
+    """The Borough export in circulation: ten header cells, four of them empty, and a note typed on one row."""
+    lines = _lines(shared_data, "Borough")
+    content = _with_note(lines, "Date;Survey;Borough;Measure;Proportion;MPS;;;;", NOTE_ROW, ["", "check with MOPAC", "revised", ""])
+    assert content.split(b"\r\n")[NOTE_ROW - 1].endswith(b";;check with MOPAC;revised;")
+    published = pas_dashboard.parse_sheets(_sheet(shared_data, "Borough"))["Borough"]
+
+    (batch,) = pas_dashboard.parse(content, location="/exports/pas_dashboard_borough_sheet.csv", period=None)
+    assert batch.period == "Borough"
+    assert len(batch.frame) == len(published) == 9312  # the 9,311 rows without a note, and the one with it
+    assert _values(batch.frame) == _values(published)
+    noted = batch.frame.iloc[NOTE_ROW - 2]
+    assert (noted.row_index, noted.proportion, noted.mps_proportion) == (NOTE_ROW - 2, published.iloc[NOTE_ROW - 2].proportion,
+                                                                         published.iloc[NOTE_ROW - 2].mps_proportion)
+    assert batch.warnings == ("values under unnamed columns dropped: row 4,512 ('check with MOPAC', 'revised')",)
+    (clean,) = pas_dashboard.parse(_sheet(shared_data, "Borough"), location="borough.csv", period=None)
+    assert clean.warnings == ()
+
+
+def test_a_warning_names_the_first_rows_and_counts_the_rest(shared_data):
+    lines = _lines(shared_data, "MPS")
+    out = ["Date;Survey;Borough;Measure;Proportion;;"] + lines[1:]
+    for row in range(10, 17):  # seven noted rows
+        out[row - 1] += f";;note {row}"
+    (batch,) = pas_dashboard.parse("\r\n".join(out).encode(), location="mps.csv", period=None)
+    assert _values(batch.frame) == _values(pas_dashboard.parse_sheets(_sheet(shared_data, "MPS"))["MPS"])
+    assert batch.warnings == (
+        ("values under unnamed columns dropped: row 10 ('note 10'); row 11 ('note 11'); row 12 ('note 12'); "
+         "row 13 ('note 13'); row 14 ('note 14'); and 2 more rows"),
+    )
+
+
+def test_a_note_under_a_named_column_is_refused(shared_data):
+    lines = _lines(shared_data, "Borough")
+    out = ["Date;Survey;Borough;Measure;Proportion;MPS;;;;"] + lines[1:]
+    cells = out[NOTE_ROW - 1].split(";")
+    out[NOTE_ROW - 1] = ";".join(cells[:5] + ["check with MOPAC", "revised", "", "", ""])  # typed over the MPS figure
+    with pytest.raises(SourceFormatError, match=r"row 4,512: not a number 'check with MOPAC'"):
+        pas_dashboard.parse_sheets("\r\n".join(out).encode(), "borough.csv")
+
+
+def test_a_row_longer_than_the_header_is_refused_with_the_header_width(shared_data):
+    lines = _lines(shared_data, "Borough")
+    wide = _with_note(lines, "Date;Survey;Borough;Measure;Proportion;MPS;;;;", NOTE_ROW, ["", "check with MOPAC", "revised", "", "x"])
+    with pytest.raises(SourceFormatError, match=r"row 4,512 has 11 fields for a header of 10 cells \(6 named\)$"):
+        pas_dashboard.parse_sheets(wide, "borough.csv")
+    narrow = _with_note(lines, lines[0], NOTE_ROW, ["", "check with MOPAC"])  # the real header: six cells, all named
+    with pytest.raises(SourceFormatError, match=r"row 4,512 has 8 fields for a header of 6 cells \(6 named\)$"):
+        pas_dashboard.parse_sheets(narrow, "borough.csv")
+
+
+def _comma_line(cells):
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
+
+
+def test_unquoted_decimal_commas_are_refused_even_under_unnamed_columns(shared_data):
+    """`,` and unquoted `0,56;0,67`: the split halves of the MPS figure land in the unnamed columns."""
+    rows = _rows(shared_data, "Borough")
+    lines = [_comma_line(rows[0] + ["", ""])] + [_comma_line(r[:4]) + "," + ",".join(r[4:]) + ",," for r in rows[1:]]
+    assert lines[1].endswith(",0,56,0,67,,")
+    with pytest.raises(SourceFormatError, match=r"row 2 has the number '0' in an unnamed column.*must be quoted"):
+        pas_dashboard.parse_sheets("\r\n".join(lines).encode(), "ambiguous.csv")
+
+
+def test_a_text_note_in_a_comma_files_unnamed_column_is_dropped_with_a_warning(shared_data):
+    rows = _rows(shared_data, "Borough")
+    body = [rows[0] + ["", ""]] + [r + ["", ""] for r in rows[1:]]
+    body[NOTE_ROW - 1][-2] = "check with MOPAC"
+    body[NOTE_ROW][-1] = "42"  # a number, but not beside the proportions: a note, not a split decimal
+    content = "\r\n".join(_comma_line(r) for r in body).encode()
+    (batch,) = pas_dashboard.parse(content, location="borough.csv", period=None)
+    assert _values(batch.frame) == _values(pas_dashboard.parse_sheets(_sheet(shared_data, "Borough"))["Borough"])
+    assert batch.warnings == ("values under unnamed columns dropped: row 4,512 ('check with MOPAC'); row 4,513 ('42')",)
+
+
+def test_workbook_cells_under_empty_header_cells_are_dropped_with_a_warning(shared_data):
+    """A workbook row with values past the named columns: dropped like a CSV's, and named in each sheet's warning."""
+    content = _workbook(shared_data, notes={("Borough", NOTE_ROW - 2): [None, "check with MOPAC", "revised"],
+                                           ("MPS", 0): [0.5]})
+    batches = {b.period: b for b in pas_dashboard.parse(content, location="PAS_T&Cdashboard.xlsx", period=None)}
+    assert _values(batches["Borough"].frame) == _values(pas_dashboard.parse_sheets(_sheet(shared_data, "Borough"))["Borough"])
+    assert batches["Borough"].warnings == ("values under unnamed columns dropped: row 4,512 ('check with MOPAC', 'revised')",)
+    assert batches["MPS"].warnings == ("values under unnamed columns dropped: row 2 ('0.5')",)
+    assert len(batches["MPS"].frame) == 291

@@ -122,10 +122,10 @@ def test_microdata_codes_and_weights_come_back_as_published(rows, fy):
         year = fy + (1 if month >= 9 else 0)
         writer.writerow([serial, f"FY {fy % 100:02d}/{(fy + 1) % 100:02d} - Month {month + 1:02d} ({months[month]} {year})",
                          "Camden", 1, answer, answer, answer, answer, answer, answer, repr(weight)])
-    period, frame = pas_microdata.parse_file(out.getvalue().encode())
-    assert period == f"{fy}-{(fy + 1) % 100:02d}"
-    assert frame["nq135bd"].tolist() == [a for _, a, _ in rows]
-    assert frame["wt_discrete"].tolist() == [w for _, _, w in rows]
+    (batch,) = pas_microdata.parse_file(out.getvalue().encode())
+    assert batch.period == f"{fy}-{(fy + 1) % 100:02d}"
+    assert batch.frame["nq135bd"].tolist() == [str(a) for _, a, _ in rows]  # values as published (text)
+    assert batch.frame["wt_discrete"].tolist() == [w for _, _, w in rows]
 
 
 # --------------------------------------------------------------------------- Home Office workforce tables

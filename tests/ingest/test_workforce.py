@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from ingest import workforce, workforce_joiners, workforce_promotions
+from ingest import workforce, workforce_joiners, workforce_leavers, workforce_promotions
 from ingest.core import home_office
 from ingest.core.errors import SourceFormatError
 
@@ -198,3 +198,66 @@ def test_a_value_under_an_empty_header_cell_is_refused(real):
 
 def table_of(content: bytes, lines: int) -> bytes:
     return b"\n".join(content.split(b"\n")[: lines + 1]) + b"\n"
+
+
+# --------------------------------------------------------------------------- the GOV.UK releases: ODS workbooks
+def ods_of(content: bytes, *, notes_under: list[str] = (), data_sheet: str = "Data") -> bytes:
+    """The real CSV table as an ODS release lays it out: cover and notes sheets first, the table on
+    `Data` with the 2025 header spellings, numbers as number cells (` - ` a 0 cell)."""
+    from devdata.ods import ods_bytes
+
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    header = [{"As at 31 March...": "As at 31 March", "Geo code": "Geocode", "Force Name": "Force name"}.get(h, h)
+              for h in rows[0]]
+    numeric = {i for i, h in enumerate(header) if h in ("As at 31 March", "Total (headcount)", "Total (FTE)")}
+
+    def cell(i, value):
+        if i not in numeric:
+            return value
+        text = value.strip()
+        return 0 if text == "-" else float(text.replace(",", ""))
+
+    table = [header] + [[cell(i, v) for i, v in enumerate(r)] for r in rows[1:]] + [[n] for n in notes_under]
+    return ods_bytes([("Cover sheet", [["Police workforce open data table"]]), ("Notes", [["Note 1", "..."]]),
+                      (data_sheet, table)])
+
+
+def test_an_ods_release_reads_to_the_numbers_of_the_csv(real):
+    ods = ods_of(real, notes_under=["Source: Home Office", "Figures are headcount"])
+    assert home_office.extension(ods) == "ods" and home_office.extension(real) == "csv"
+    from_ods = workforce.parse(ods, location="open-data-table-police-workforce-230725.ods", period=None)
+    from_csv = workforce.parse(real, location=REAL, period=None)
+    assert [b.period for b in from_ods] == [b.period for b in from_csv] == ["2003-03-31", "2004-03-31", "2005-03-31", "2006-03-31"]
+    assert totals(from_ods) == totals(from_csv)
+    fte = lambda batches: sum(v for b in batches for v in b.frame["fte"])  # noqa: E731
+    assert fte(from_ods) == pytest.approx(fte(from_csv))
+    # the footnotes under the table are read past, and said
+    last = len(real.decode("utf-8").splitlines())  # the table's last line: the notes are the two after it
+    assert from_ods[0].warnings == (f"2 note row(s) under the table skipped: line {last + 1}: 'Source: Home Office'; "
+                                    f"line {last + 2}: 'Figures are headcount'",)
+    assert not from_csv[0].warnings
+
+
+def test_the_data_sheet_is_found_by_its_header_when_it_is_not_named_data(real):
+    ods = ods_of(real, data_sheet="Table 1")
+    assert totals(workforce.parse(ods, location="x.ods", period=None)) == totals(workforce.parse(real, location=REAL, period=None))
+
+
+def test_a_spreadsheet_that_cannot_be_read_is_refused_by_name():
+    with pytest.raises(SourceFormatError, match="not a readable spreadsheet"):
+        workforce.parse(b"PK\x03\x04" + b"\x00" * 200, location="broken.ods", period=None)
+    from devdata.ods import ods_bytes
+
+    with pytest.raises(SourceFormatError, match="no sheet named Data"):
+        workforce.parse(ods_bytes([("Cover sheet", [["nothing here"]])]), location="cover.ods", period=None)
+
+
+def test_fte_not_available_is_null_and_a_headcount_not_available_is_refused():
+    header = "Financial year,Force name,Sex,Rank description,Leaver type,Ethnicity,Total (headcount),Total (FTE)\n"
+    ok = header + "2022/23,Metropolitan Police,Male,Constable,Voluntary resignation,White,12,[x]\n"
+    (batch,) = workforce_leavers.parse(ok.encode(), location="leavers.csv", period=None)
+    assert batch.period == "2022-23" and batch.frame.loc[0, "fte"] is None and batch.frame.loc[0, "headcount"] == 12
+    assert batch.frame.loc[0, "leaver_type"] == "Voluntary resignation"
+    with pytest.raises(SourceFormatError, match="headcount"):
+        workforce_leavers.parse((header + "2022/23,Metropolitan Police,Male,Constable,Dismissal,White,N/A,1\n").encode(),
+                                location="leavers.csv", period=None)

@@ -14,7 +14,7 @@ from warehouse.writer import next_build_sequence, writer_lock
 
 MARTS = ("fct_stop_search", "stop_search_monthly", "stop_search_disproportionality", "stop_search_by_force",
          "trust_confidence", "trust_gap", "neighbourhood_gaps",
-         "workforce_representation", "recruitment_shares", "promotion_shares", "workforce_targets",
+         "workforce_representation", "recruitment_shares", "promotion_shares", "workforce_leavers", "workforce_targets",
          "action_plan_progress", "action_plan_reconciliation", "action_plan_scorecard")
 
 
@@ -99,9 +99,9 @@ def test_failed_mart_gate_quarantines_and_published_stays(empty_build, tmp_path)
     ("insert", "column"),
     [
         ("insert into marts.trust_confidence values (date '2023-12-31', 'London', 'Trust MPS', 8.0, 'dashboard', "
-         "'rolling 12 months', null, null, true)", "proportion"),
+         "'rolling 12 months', null, null, true, null)", "proportion"),
         ("insert into marts.trust_gap values (date '2022-12-31', date '2022-01-01', 4, true, 'London', 'Trust MPS', "
-         "'White', 'Black', 80.0, 52.0, 28.0, 29.0, 31.0, 6765, 3413, 6000.0, 3000.0, false)", "ci_low"),
+         "'White', 'Black', 80.0, 52.0, 28.0, 29.0, 31.0, 6765, 3413, 6000.0, 3000.0, false, 'WT_Discrete')", "ci_low"),
     ],
 )
 def test_trust_mart_gates_catch_impossible_figures(empty_build, tmp_path, insert, column):

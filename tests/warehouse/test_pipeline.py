@@ -254,8 +254,8 @@ def test_missing_borough_warns_and_unknown_measure_fails(shared_data, tmp_path):
 
 
 def test_an_empty_source_variable_means_not_taken_and_lands_nothing(tmp_path):
-    settings = home_with(tmp_path, PAS_DASHBOARD_URL="", PAS_NEIGHBOURHOOD_URL="")
-    for name in ("pas_dashboard", "pas_neighbourhood", "pas_microdata"):  # microdata has no default at all
+    settings = home_with(tmp_path, PAS_DASHBOARD_URL="", PAS_NEIGHBOURHOOD_URL="", PAS_MICRODATA_URL="")
+    for name in ("pas_dashboard", "pas_neighbourhood", "pas_microdata"):  # set empty: not taken, the catalogue not asked
         with pytest.raises(pipeline.NotConfigured, match=registry.get(name).variable):
             pipeline.load(settings, registry.get(name))
     assert not settings.manifest_path.exists()

@@ -72,7 +72,7 @@ def test_every_mart_is_published_with_its_rows(published, warehouse, cluster):
     import psycopg
 
     expected = duckdb_counts(warehouse.warehouse_path)
-    assert published["tables"] == expected and len(expected) == 14
+    assert published["tables"] == expected and len(expected) == 15
     assert sum(expected.values()) > 1000
     with psycopg.connect(cluster.dsn(user="mapwh_reader")) as pg:
         for table, rows in expected.items():
@@ -225,7 +225,7 @@ def test_mapwh_publish_and_status_name_what_postgres_serves(published, warehouse
     env = {**os.environ, "MAPWH_HOME": str(warehouse.home), "MAPWH_PG_DSN": cluster.dsn()}
     done = subprocess.run([mapwh, "publish"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "published 14 marts" in done.stdout and "to PostgreSQL schema marts" in done.stdout
+    assert "published 15 marts" in done.stdout and "to PostgreSQL schema marts" in done.stdout
     status = subprocess.run([mapwh, "status"], env=env, capture_output=True, text=True, timeout=300).stdout
     con = duckdb.connect(str(warehouse.warehouse_path), read_only=True)
     served = con.execute("select build from audit.build").fetchone()[0]

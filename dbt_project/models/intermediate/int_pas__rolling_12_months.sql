@@ -26,6 +26,7 @@ quarter_cells as (
         is_white_british,
         count(*) as respondents,
         count(*) filter (where is_positive) as positives,
+        count(*) filter (where is_weighted) as weighted_respondents,
         sum(weight) as sum_weight,
         sum(weight * weight) as sum_weight_squared,
         sum(weight) filter (where is_positive) as sum_weight_positive
@@ -72,6 +73,7 @@ summed as (
         by_group.respondent_group,
         cast(sum(by_group.respondents) as bigint) as respondents,
         cast(sum(by_group.positives) as bigint) as positives,
+        cast(sum(by_group.weighted_respondents) as bigint) as weighted_respondents,
         sum(by_group.sum_weight) as sum_weight,
         sum(by_group.sum_weight_squared) as sum_weight_squared,
         coalesce(sum(by_group.sum_weight_positive), 0) as sum_weight_positive

@@ -47,7 +47,8 @@ from_dashboard as (
         'dashboard' as "source",
         cast(null as bigint) as respondents,
         cast(null as integer) as quarters_in_window,
-        true as is_complete
+        true as is_complete,
+        cast(null as varchar) as weighting
     from dashboard
     left join borough_spellings
         on dashboard.borough = borough_spellings.spelling
@@ -65,7 +66,8 @@ from_microdata as (
         'microdata' as "source",
         respondents,
         quarters_in_window,
-        is_complete
+        is_complete,
+        {{ pas_weighting('weighted_respondents', 'respondents') }} as weighting
     from rolling
     where respondent_group = 'All'
       and respondents > 0
@@ -92,7 +94,8 @@ final as (
         'rolling 12 months' as "window",
         respondents,
         quarters_in_window,
-        is_complete
+        is_complete,
+        weighting
     from unioned
 
 )

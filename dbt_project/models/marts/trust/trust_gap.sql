@@ -35,6 +35,7 @@ paired as (
         group_pairs.group_b,
         coalesce(a.respondents, 0) as n_a,
         coalesce(b.respondents, 0) as n_b,
+        coalesce(a.weighted_respondents, 0) + coalesce(b.weighted_respondents, 0) as n_weighted,
         -- weighted shares (0-1) and Kish effective bases (sum w)^2 / sum w^2
         case when a.sum_weight > 0 then a.sum_weight_positive / a.sum_weight end as p_a,
         case when b.sum_weight > 0 then b.sum_weight_positive / b.sum_weight end as p_b,
@@ -103,7 +104,8 @@ final as (
         n_b,
         round(n_eff_a, 1) as n_eff_a,
         round(n_eff_b, 1) as n_eff_b,
-        suppressed
+        suppressed,
+        {{ pas_weighting('n_weighted', 'n_a + n_b') }} as weighting
     from compared
 
 )

@@ -24,33 +24,40 @@ renamed as (
         ) as date) as interview_month,
 
         -- where: one column per era, borough as MOPAC writes it; the 2017-18
-        -- to 2019-20 column is '<Borough> - <Neighbourhood>' (first ' - ')
+        -- to 2019-20 column is '<Borough> - <Neighbourhood>' (the borough is
+        -- before the first '-': no borough name has one)
         coalesce(
-            {{ blank_to_null('borough') }},
             {{ blank_to_null('c2') }},
-            {{ blank_to_null("split_part(boroughneighbourhoodcoded, ' - ', 1)") }}
+            {{ blank_to_null('borough') }},
+            {{ blank_to_null("trim(split_part(boroughneighbourhoodcoded, '-', 1))") }}
         ) as borough,
 
-        -- who: the code's meaning depends on the variable it is in (each
+        -- who: the value's meaning depends on the variable it is in (each
         -- release has one of the three); the newest frame wins if several
-        -- are filled
+        -- are filled. A code or a text label, as published; the key is how
+        -- the seed pas_ethnicity_codes is matched
         case
-            when rennq147 is not null then 'rennq147'
-            when renq147 is not null then 'renq147'
-            when nq147r is not null then 'nq147r'
+            when {{ blank_to_null('rennq147') }} is not null then 'rennq147'
+            when {{ blank_to_null('renq147') }} is not null then 'renq147'
+            when {{ blank_to_null('nq147r') }} is not null then 'nq147r'
         end as ethnicity_variable,
-        coalesce(rennq147, renq147, nq147r) as ethnicity_code,
+        coalesce({{ blank_to_null('rennq147') }}, {{ blank_to_null('renq147') }}, {{ blank_to_null('nq147r') }})
+            as ethnicity_published,
 
-        -- answers, codes as released (seed pas_answer_codes)
-        nq135bd,
-        q60,
-        q61,
-        q62a,
-        q62c,
-        q62tg,
+        -- answers as seed keys (pas_answer_codes): a code ('1') or a label
+        -- without case and spacing ('strongly agree')
+        {{ pas_answer_key('nq135bd') }} as nq135bd,
+        {{ pas_answer_key('q60') }} as q60,
+        {{ pas_answer_key('q61') }} as q61,
+        {{ pas_answer_key('q62a') }} as q62a,
+        {{ pas_answer_key('q62c') }} as q62c,
+        {{ pas_answer_key('q62tg') }} as q62tg,
 
-        -- weight: WT_Discrete from 2018-19; earlier releases are unweighted
+        -- weight: WT_Discrete where the release has it (coded exports from
+        -- 2018-19); the public ward-level files have no general weight, so
+        -- their interviews count 1 each
         wt_discrete,
+        wt_discrete is not null as is_weighted,
         coalesce(wt_discrete, 1.0) as weight,
 
         loaded_at
@@ -88,7 +95,8 @@ final as (
         quarter_end,
         borough,
         ethnicity_variable,
-        ethnicity_code,
+        ethnicity_published,
+        {{ pas_answer_key('ethnicity_published') }} as ethnicity_key,
         nq135bd,
         q60,
         q61,
@@ -96,6 +104,7 @@ final as (
         q62c,
         q62tg,
         wt_discrete,
+        is_weighted,
         weight,
         loaded_at
     from dated
