@@ -195,3 +195,17 @@ def test_the_pipeline_lands_the_answer_and_records_what_it_found(site, tmp_path)
     site.pages["/api/3/action/package_show?id=mopac-surveys"] = (200, {"success": True, "result": {"resources": []}})
     with pytest.raises(pipeline.NotPublished, match="lists no file"):
         pipeline.locate(s, source)
+
+
+def test_an_unreadable_catalogue_answer_is_landed_and_quarantined_and_the_source_fails_by_name(site, tmp_path):
+    from ingest import workforce_leavers
+
+    site.pages["/api/content/government/statistical-data-sets/police-workforce-open-data-tables"] = (200, b"<html>maintenance</html>")
+    s = settings(tmp_path, GOVUK_URL=site.base)
+    with pytest.raises(pipeline.BatchRejected, match="HTML page"):
+        pipeline.load(s, workforce_leavers.SOURCE)
+    (landed,) = read_jsonl(s.manifest_path)
+    assert landed["source"] == "catalogue_govuk" and landed["status"] == "rejected"
+    (entry,) = (s.quarantine_dir / "catalogue_govuk").glob("*/*")
+    assert (entry / "payload.json").read_bytes() == b"<html>maintenance</html>" and "HTML page" in (entry / "reason.txt").read_text()
+    assert not (s.audit_dir / "discovery.jsonl").exists()  # nothing was found, so nothing is recorded as found
