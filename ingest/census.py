@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ingest.core import numbers
 from ingest.core.contract import Column, Table
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
@@ -55,11 +56,11 @@ def parse_ts021_csv(content: bytes):
             continue
         if len(values) != 5:
             raise SourceFormatError(f"census population: line {line_no} has {len(values)} fields, expected 5")
-        try:
-            code = int(values[2])
-            observation = int(values[4].replace(",", "").strip())
-        except ValueError as exc:
-            raise SourceFormatError(f"census population: line {line_no}: {exc}") from exc
+        # strictly (ingest.core.numbers): ASCII digits, a sign on the category code (-8: does not apply),
+        # thousands commas in a count; never an exponent or another script's digits
+        code = numbers.parse_integer(values[2].strip(), what=f"census population: line {line_no}, category code", sign=True)
+        observation = numbers.parse_integer(values[4].strip(), what=f"census population: line {line_no}, observation",
+                                            thousands=True)
         rows.append(
             {
                 "geography": geography,
@@ -96,6 +97,8 @@ SOURCE = Source(
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     start="2021-03-21",
+    period_kind="year",
+    first_period="2021",  # Census 2021 (TS021): its table has no earlier census
     # re-read monthly: unchanged bytes change nothing, and a build never runs without it
     schedule="0 5 1 * *",
 )

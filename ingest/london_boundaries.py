@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 
+from ingest.core import reference
 from ingest.core.contract import Column, Table
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_json
-from ingest.core.source import Batch, Source
+from ingest.core.source import Batch, GateContext, Source
 
 PERIOD = "current"
 NAME_KEYS = ("name", "NAME", "LAD22NM", "LAD21NM", "lad22nm", "borough")
@@ -58,6 +59,16 @@ def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
     return [Batch(PERIOD, parse_geojson(content))]
 
 
+def borough_spellings() -> list[str]:
+    """Every name the build maps to a borough (int_london_boundaries__named joins on exactly these):
+    the ONS names of the london_boroughs seed and the aliases of the borough_aliases seed."""
+    return sorted({*reference.seed_values("london_boroughs", "borough_name"), *reference.seed_values("borough_aliases", "alias")})
+
+
+def gate_parameters(context: GateContext) -> dict:
+    return {"known_borough_spellings": borough_spellings()}
+
+
 SOURCE = Source(
     name="london_boundaries",
     table=TABLE,
@@ -68,6 +79,7 @@ SOURCE = Source(
     parse=parse,
     extension="geojson",
     description=__doc__.split("\n\n")[0],
+    gate_parameters=gate_parameters,
     max_field_chars=2_000_000,  # a borough's polygon as GeoJSON text: up to 111,153 characters in the real file
     start="2021-03-21",
     # re-read monthly: unchanged bytes change nothing, and a build never runs without it

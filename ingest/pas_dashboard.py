@@ -35,7 +35,7 @@ import math
 import re
 from datetime import date, datetime
 
-from ingest.core import reference
+from ingest.core import numbers, reference
 from ingest.core.contract import Column, Table
 from ingest.core.discovery import MOPAC_SURVEYS, Catalogue
 from ingest.core.errors import SourceFormatError
@@ -161,13 +161,10 @@ def _parse_number(value: object, decimal: str, where: str) -> float | None:
         if "." in text:
             raise SourceFormatError(f"{where}: {text!r} mixes decimal marks in a decimal-comma file")
         text = text.replace(",", ".")
-    try:
-        number = float(text)
-    except ValueError as exc:
-        raise SourceFormatError(f"{where}: not a number {value!r}") from exc
-    if not math.isfinite(number):
-        raise SourceFormatError(f"{where}: {value!r} is not a finite number")
-    return number
+    # strictly (ingest.core.numbers): ASCII digits, sign, decimal point; no exponent, no other script's digits
+    if not numbers.is_number(text, sign=True, fraction=True):
+        raise SourceFormatError(f"{where}: not a number {value!r} (ASCII digits, a sign and a decimal point only; no exponent)")
+    return numbers.parse_number(text, what=where, sign=True, fraction=True)
 
 
 def _decimal_mark(records: list[list[str]], columns: range) -> str:

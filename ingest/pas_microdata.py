@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from datetime import datetime
 
-from ingest.core import reference
+from ingest.core import numbers, reference
 from ingest.core.contract import Column, Table
 from ingest.core.discovery import MOPAC_SURVEYS, Catalogue
 from ingest.core.errors import SourceFormatError
@@ -142,13 +141,8 @@ def _columns(header: list[str], what: str) -> tuple[dict[int, str], list[str]]:
 
 
 def _weight(value: str, what: str, line: int) -> float:
-    try:
-        weight = float(value)
-    except ValueError:
-        raise SourceFormatError(f"{what}: line {line} WT_Discrete={value!r} is not a number") from None
-    if not math.isfinite(weight):
-        raise SourceFormatError(f"{what}: line {line} WT_Discrete={value!r} is not a finite number")
-    return weight
+    """A weight, strictly (`ingest.core.numbers`): ASCII digits, sign and decimal point; no exponent."""
+    return numbers.parse_number(value.strip(), what=f"{what}: line {line} WT_Discrete", sign=True, fraction=True)
 
 
 def parse_file(content: bytes, name: str = "") -> list[Batch]:
@@ -249,6 +243,8 @@ SOURCE = Source(
     extension="csv",
     description=__doc__.split("\n\n")[0],
     start="2014-10-01",
+    period_kind="financial_year",
+    first_period="2015-16",  # the first respondent-level file MOPAC publishes (FY_15_17)
     gate_view=gate_view,
     gate_parameters=gate_parameters,
     schedule="0 6 1 1,4,7,10 *",

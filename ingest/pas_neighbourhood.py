@@ -16,7 +16,7 @@ import csv
 import io
 import re
 
-from ingest.core import reference
+from ingest.core import numbers, reference
 from ingest.core.contract import Column, Table
 from ingest.core.discovery import MOPAC_SURVEYS, Catalogue
 from ingest.core.errors import SourceFormatError
@@ -65,10 +65,7 @@ def parse_indicators(content: bytes):
             raise SourceFormatError(f"{what}: data row {i + 4} has {len(rec)} cells, header {len(questions)}")
         for j in range(1, len(questions)):
             cell = rec[j].strip()
-            try:
-                value = int(cell) if cell else None
-            except ValueError as exc:
-                raise SourceFormatError(f"{what}: row {i + 4} column {j + 1}: {cell!r} is not an integer percentage") from exc
+            value = numbers.parse_integer(cell, what=f"{what}: row {i + 4} column {j + 1}: an integer percentage") if cell else None
             rows.append(
                 {
                     "row_index": i,
@@ -105,6 +102,8 @@ SOURCE = Source(
     extension="csv",
     description=__doc__.split("\n\n")[0],
     start="2014-10-01",
+    period_kind="financial_year",  # `2015-16_to_2020-21`; `current` (no years in the name) is not dated
+    first_period="2015-16",  # the first year MOPAC publishes the indicators for
     gate_view=gate_view,
     schedule="0 6 1 1,4,7,10 *",
     catalogue=Catalogue("london_datastore", MOPAC_SURVEYS, r"^neighbourhood_indicators_by_ethnicity_.*\.csv$", latest_only=True),

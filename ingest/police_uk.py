@@ -22,20 +22,23 @@ from __future__ import annotations
 import csv
 import io
 import math
+import logging
 import re
 import statistics
 import time
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ingest.core import http, periods, reference
-from ingest.core.config import Settings
+from ingest.core import http, limits, numbers, periods, reference
+from ingest.core.config import DBT_PROJECT_DIR, Settings
 from ingest.core.contract import Column, Table
 from ingest.core.errors import SourceFormatError
-from ingest.core.formats import decode_json, decode_text, refuse_html
-from ingest.core.source import Batch, GateContext, Plan, Reader, Source
+from ingest.core.formats import decode_text, refuse_html
+from ingest.core.source import Batch, GateContext, Plan, Reader, Source, implausible_period
+
+log = logging.getLogger(__name__)
 
 NAME = "police_uk_stop_search"
 AVAILABILITY = "police_uk_availability"  # raw-zone name of the /crimes-street-dates answers
@@ -90,7 +93,7 @@ ARCHIVE_HEADER = [
     "Outcome linked to object of search",
     "Removal of more than just outer clothing",
 ]
-ARCHIVE_NAME = re.compile(r"(?P<period>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-stop-and-search\.csv$")
+ARCHIVE_NAME = re.compile(r"(?P<period>[0-9]{4}-[0-9]{2})-(?P<force>[a-z0-9-]+?)-stop-and-search\.csv")  # the whole file name
 SCOPES = ("force", "national")
 LONDON_FORCES = ("metropolitan", "city-of-london")
 # Where a force's anonymised points may fall, for the gate: London's forces
@@ -180,12 +183,12 @@ def month_archive_candidates(settings: Settings, month: str) -> list[str]:
 
 
 def period_from_archive_name(name: str) -> str | None:
-    match = ARCHIVE_NAME.search(Path(name).name)
+    match = ARCHIVE_NAME.fullmatch(Path(name).name)
     return match.group("period") if match else None
 
 
 def force_from_archive_name(name: str) -> str | None:
-    match = ARCHIVE_NAME.search(Path(name).name)
+    match = ARCHIVE_NAME.fullmatch(Path(name).name)
     return match.group("force") if match else None
 
 
@@ -200,9 +203,15 @@ def is_month_archive(location: str) -> bool:
 
 
 # --------------------------------------------------------------------------- plan and fetch
-def months_available(content: bytes, force_id: str) -> list[str]:
-    """Months (YYYY-MM, ascending) whose stop-and-search list names the force."""
-    data = decode_json(content, what="police.uk crimes-street-dates")
+def months_available(content: bytes, force_id: str, today: date | None = None) -> list[str]:
+    """Months (YYYY-MM, ascending) whose stop-and-search list names the force.
+
+    A month the list names that cannot be real, one in the future (ending
+    after `today` + the gate's margin, `ingest.core.source.latest_plausible_end`)
+    or before police.uk's first (`first_period`), is left out with a warning:
+    it would otherwise be planned, and become "the latest month" of a run.
+    """
+    data = limits.decode_json(content, what="police.uk crimes-street-dates")
     if not isinstance(data, list):
         raise SourceFormatError("police.uk crimes-street-dates: expected a JSON array")
     months = set()
@@ -211,7 +220,11 @@ def months_available(content: bytes, force_id: str) -> list[str]:
             raise SourceFormatError(f"police.uk crimes-street-dates: unexpected entry {entry!r:.120}")
         if force_id in (entry.get("stop-and-search") or []):
             months.add(entry["date"])
-    return sorted(months)
+    today = today or datetime.now(timezone.utc).date()
+    implausible = {m: why for m in months if (why := implausible_period(SOURCE, m, today))}
+    for month, why in sorted(implausible.items()):
+        log.warning("police.uk crimes-street-dates lists %s for %s; ignored: %s", month, force_id, why)
+    return sorted(months - set(implausible))
 
 
 def plan(settings: Settings, month: str, read: Reader, lookback: int = 1) -> list[Plan]:
@@ -236,6 +249,13 @@ def plan(settings: Settings, month: str, read: Reader, lookback: int = 1) -> lis
         candidates = archive_candidates(settings, month)
         if candidates:
             plans.append(Plan(month, tuple(candidates), via="archive", note=f"API latest {latest}"))
+        elif months and months[0] <= month <= months[-1]:
+            # inside the span the list covers, yet not named: withdrawn (or never published), not aged out
+            plans.append(Plan(month, (), via="unlisted", note=f"not named by the availability list for force {force(settings)}, "
+                                                              f"which names {months[0]}..{latest}"))
+        elif months and month > latest and month <= today[:7]:
+            plans.append(Plan(month, (), via="unlisted", note=f"not published for force {force(settings)} (API latest {latest}; "
+                                                              f"no archive file configured)"))
         else:
             plans.append(Plan(month, (), note=f"not published for force {force(settings)} (API latest {latest}; no archive file configured)"))
     return sorted(plans, key=lambda p: p.period)
@@ -271,27 +291,102 @@ def pack_members(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+def looks_like_stop_and_search(name: str) -> bool:
+    """A file name that may hold stop-and-search records, whatever its case (`...-Stop-And-Search.CSV`)."""
+    base = Path(name).name.lower()
+    return "stop-and-search" in base and base.endswith(".csv")
+
+
+def _month_member_names(names: list[str], month: str, what: str) -> dict[str, str]:
+    """{packed name `<month>/<file name>`: name in the container} of every member to read for `month`.
+
+    Read: each member that looks like stop-and-search data (`looks_like_stop_and_search`) and belongs to
+    the month (its file name starts with the month, in any case, or it sits in the month's folder). One
+    whose name is not exactly `<month>-<force>-stop-and-search.csv` is packed all the same, for the parser
+    to read or refuse by name: nothing that looks like the month's data is skipped without a word. Two
+    members that would pack under one name (the same file name in two folders, or names that differ only
+    in case) are refused: which one is the force's file cannot be told.
+    """
+    chosen: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    for name in names:
+        path = Path(name)
+        if not looks_like_stop_and_search(name) or name.endswith("/"):
+            continue
+        if not (path.name.lower().startswith(f"{month}-") or path.parent.name == month):
+            continue
+        key = f"{month}/{path.name}"
+        if key.lower() in folded:
+            raise SourceFormatError(f"{what}: members {folded[key.lower()]!r} and {name!r} name the same file "
+                                    "(up to case); refused (which one is the force's cannot be told)")
+        folded[key.lower()] = name
+        chosen[key] = name
+    return chosen
+
+
 def _fetch_month_archive(settings: Settings, location: str) -> http.Fetched:
-    """`<container>!<YYYY-MM>/`: every `<YYYY-MM>-<force>-stop-and-search.csv` in a zip or a directory, packed as one zip."""
+    """`<container>!<YYYY-MM>/`: every `<YYYY-MM>-<force>-stop-and-search.csv` in a zip or a directory, packed as one zip.
+
+    Bounded as it is read (`ingest.core.limits`): the zip's member count, each member's declared size and
+    compression ratio before it is read, and the bytes read (MAPWH_MAX_UNZIPPED_MB for the month, whether
+    from a zip or a directory); a directory's entry that is a symlink, FIFO or device is refused.
+    """
     container, member = location.split("!", 1)
     month = member.rstrip("/")
     fetched_at = time.time()
+    budget = limits.ZipBudget.from_settings(settings)
+    what = f"police.uk archive {month} ({container})"
     if container.endswith(".zip"):
         archive = http.fetch(settings, container, not_found_ok=True)
         if archive.status == 404:
             return http.Fetched(location, b"", 404, "", archive.fetched_at)
         fetched_at = archive.fetched_at
-        with zipfile.ZipFile(io.BytesIO(archive.content)) as zf:
-            members = {f"{month}/{Path(n).name}": zf.read(n) for n in zf.namelist()
-                       if period_from_archive_name(n) == month}
+        with limits.open_zip(archive.content, what=what, budget=budget) as zf:
+            names = _month_member_names(zf.namelist(), month, what)
+            members = {key: limits.read_member(zf, name, what=what, budget=budget) for key, name in names.items()}
     else:
         directory = http.local_path(container)
-        members = {f"{month}/{p.name}": p.read_bytes()
-                   for p in sorted(directory.glob(f"{month}-*-stop-and-search.csv"))
-                   if period_from_archive_name(p.name) == month}
+        entries = sorted(directory.iterdir()) if directory.is_dir() else []
+        names = _month_member_names([f"{directory.name}/{p.name}" for p in entries], month, what)
+        if len(names) > budget.max_members:
+            raise SourceFormatError(f"{what}: {len(names):,} stop-and-search files, more than {budget.max_members:,} "
+                                    "(MAPWH_MAX_ZIP_MEMBERS); refused")
+        members = {}
+        for key, name in names.items():
+            # a symlink, FIFO or device is refused; the month's files together stay within MAPWH_MAX_UNZIPPED_MB
+            content = http.read_local(directory / Path(name).name, budget.max_bytes - budget.read,
+                                      setting="MAPWH_MAX_UNZIPPED_MB (all the month's files together)")
+            budget.read += len(content)
+            members[key] = content
     if not members:
         return http.Fetched(location, b"", 404, "", fetched_at)
     return http.Fetched(location, pack_members(members), 200, "application/zip", fetched_at)
+
+
+def _fetch_zip_member(settings: Settings, location: str) -> http.Fetched:
+    """`<zip>!<YYYY-MM>/<YYYY-MM>-<force>-stop-and-search.csv`: that member, named exactly.
+
+    A member that only resembles it (the same file name in another folder, or in another case, or a name
+    that merely ends the same way) is never taken in its place: when the exact member is missing and such
+    a one is there, the zip is refused, naming both; when neither is, the answer is a 404 (try the next
+    candidate).
+    """
+    zip_loc, member = location.split("!", 1)
+    archive = http.fetch(settings, zip_loc)
+    budget = limits.ZipBudget.from_settings(settings)
+    what = f"police.uk archive {zip_loc}"
+    with limits.open_zip(archive.content, what=what, budget=budget) as zf:
+        names = zf.namelist()
+        if member in names:
+            return http.Fetched(f"{zip_loc}!{member}", limits.read_member(zf, member, what=what, budget=budget), 200,
+                                "text/csv", archive.fetched_at)
+        base = Path(member).name.lower()
+        near = [n for n in names if n.lower() == member.lower() or Path(n).name.lower() == base
+                or (n.lower().endswith(base) and not n.endswith("/"))]
+        if near:
+            raise SourceFormatError(f"{what}: no member {member!r}, but {near[:3]!r}; refused rather than guessed "
+                                    "(the archive names each file <YYYY-MM>/<YYYY-MM>-<force>-stop-and-search.csv)")
+    return http.Fetched(location, b"", 404, "", archive.fetched_at)
 
 
 def fetch(settings: Settings, location: str) -> http.Fetched:
@@ -300,37 +395,58 @@ def fetch(settings: Settings, location: str) -> http.Fetched:
     if is_month_archive(location):
         return _fetch_month_archive(settings, location)
     if "!" in location and location.split("!", 1)[0].endswith(".zip"):
-        zip_loc, member = location.split("!", 1)
-        archive = http.fetch(settings, zip_loc)
-        with zipfile.ZipFile(io.BytesIO(archive.content)) as zf:
-            names = [n for n in zf.namelist() if n.endswith(member.rsplit("/", 1)[-1])]
-            if not names:
-                return http.Fetched(location, b"", 404, "", archive.fetched_at)
-            return http.Fetched(f"{zip_loc}!{names[0]}", zf.read(names[0]), 200, "text/csv", archive.fetched_at)
+        return _fetch_zip_member(settings, location)
     return http.fetch(settings, location, not_found_ok=location.endswith(".csv"))
 
 
 # --------------------------------------------------------------------------- parse
-def _text(value: object) -> str | None:
-    """Published text as is; blanks and JSON false/null become null."""
+def _text(value: object, what: str = "police.uk") -> str | None:
+    """Published text as is; blanks and JSON false/null become null. A JSON object or array where text is
+    published is refused: its Python repr is nobody's published text."""
     if value is None or value is False:
         return None
+    if isinstance(value, (dict, list)):
+        raise SourceFormatError(f"{what}: a JSON {'object' if isinstance(value, dict) else 'array'} where text is "
+                                f"published ({str(value)[:80]!r}); refused")
     text = str(value)
     return text if text.strip() else None
 
 
 def _coordinate(value: object, what: str) -> str | None:
     """A coordinate as published text; anything but a finite number (or nothing) is a format error."""
-    text = _text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # a JSON number: finite, as positional text
+        if not math.isfinite(value):
+            raise SourceFormatError(f"{what}: coordinate {value!r} is not a finite number")
+        return numbers.plain(float(value)) if isinstance(value, float) else str(value)
+    text = _text(value, what)
     if text is None:
         return None
-    try:
-        number = float(text)
-    except ValueError:
-        raise SourceFormatError(f"{what}: coordinate {text!r} is not a number") from None
-    if not math.isfinite(number):
-        raise SourceFormatError(f"{what}: coordinate {text!r} is not a finite number")
+    if not numbers.is_number(text, sign=True, fraction=True):
+        numbers.parse_number(text, what=f"{what}: coordinate", sign=True, fraction=True)  # raises, naming the rules
     return text
+
+
+_BIGINT = 2**63 - 1
+
+
+def _street_id(value: object, what: str) -> int | None:
+    """A street point id: a whole JSON number (or its ASCII digits); a fraction (`1673045.7`), a boolean or
+    anything else is refused, never rounded."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise SourceFormatError(f"{what}: street id {value!r} is not a whole number")
+    if isinstance(value, float):
+        if not (math.isfinite(value) and value.is_integer()):
+            raise SourceFormatError(f"{what}: street id {value!r} is not a whole number (ids are never rounded)")
+        value = int(value)
+    elif isinstance(value, str):
+        value = numbers.parse_integer(value.strip(), what=f"{what}: street id", sign=True)
+    elif not isinstance(value, int):
+        raise SourceFormatError(f"{what}: street id {str(value)[:80]!r} is not a whole number")
+    if abs(value) > _BIGINT:
+        raise SourceFormatError(f"{what}: street id {value} is beyond a 64-bit integer")
+    return value
 
 
 _BOOLEAN_TEXT = {"true": True, "false": False, "": None}  # published booleans, trimmed and lowered
@@ -354,15 +470,53 @@ def _frame(rows: list[dict]):
     return pd.DataFrame(rows, columns=TABLE.parsed_column_names, dtype=object)
 
 
+API_FIELDS = frozenset({
+    "type", "involved_person", "datetime", "operation", "operation_name", "location", "gender", "age_range",
+    "self_defined_ethnicity", "officer_defined_ethnicity", "legislation", "object_of_search", "outcome",
+    "outcome_object", "outcome_linked_to_object_of_search", "removal_of_more_than_outer_clothing",
+})
+API_OBJECTS = {"location": ("latitude", "longitude", "street"), "outcome_object": ("id", "name")}
+
+
+def _check_api_record(rec: object, what: str) -> None:
+    """A record is an object holding at least one of the API's fields (an empty `{}` is no record: a
+    response of millions of them would be a frame of millions of null rows), with an object or null
+    where the API nests one (`location`, its `street`, `outcome_object`) and no object or array
+    where it publishes a value."""
+    if not isinstance(rec, dict):
+        raise SourceFormatError(f"{what} is not an object")
+    if not API_FIELDS.intersection(rec):
+        raise SourceFormatError(f"{what} holds none of the API's fields ({sorted(rec)[:5]!r}); refused")
+    for key, value in rec.items():
+        if key in API_OBJECTS:
+            if value is not None and value is not False and not isinstance(value, dict):
+                raise SourceFormatError(f"{what}: {key} is a {type(value).__name__}, expected an object or null")
+            for inner, inner_value in (value or {}).items():
+                if inner == "street":
+                    if inner_value is not None and not isinstance(inner_value, dict):
+                        raise SourceFormatError(f"{what}: location.street is a {type(inner_value).__name__}, "
+                                                "expected an object or null")
+                    for name, street_value in (inner_value or {}).items():
+                        if isinstance(street_value, (dict, list)):
+                            raise SourceFormatError(f"{what}: location.street.{name} is a JSON "
+                                                    f"{type(street_value).__name__} where a value is published")
+                elif isinstance(inner_value, (dict, list)):
+                    raise SourceFormatError(f"{what}: {key}.{inner} is a JSON {type(inner_value).__name__} "
+                                            "where a value is published")
+        elif key in API_FIELDS and isinstance(value, (dict, list)):
+            raise SourceFormatError(f"{what}: {key} is a JSON {type(value).__name__} where a value is published "
+                                    f"({str(value)[:80]!r}); refused")
+
+
 def parse_api_records(content: bytes, *, period: str, force: str | None = None):
     """Flatten one `/stops-force` response (for `force`) into raw.police_uk_stop_searches rows."""
-    data = decode_json(content, what=f"police.uk stops-force {period}")
+    data = limits.decode_json(content, what=f"police.uk stops-force {period}")
     if not isinstance(data, list):
         raise SourceFormatError(f"police.uk stops-force {period}: expected a JSON array, got {type(data).__name__}")
+    limits.check_records(len(data), what=f"police.uk stops-force {period}")
     rows = []
     for i, rec in enumerate(data):
-        if not isinstance(rec, dict):
-            raise SourceFormatError(f"police.uk stops-force {period}: record {i} is not an object")
+        _check_api_record(rec, f"police.uk stops-force {period}: record {i}")
         location = rec.get("location") or {}
         street = location.get("street") or {}
         outcome_object = rec.get("outcome_object") or {}
@@ -378,7 +532,7 @@ def parse_api_records(content: bytes, *, period: str, force: str | None = None):
                 "operation_name": _text(rec.get("operation_name")),
                 "latitude": _coordinate(location.get("latitude"), f"police.uk stops-force {period} record {i}"),
                 "longitude": _coordinate(location.get("longitude"), f"police.uk stops-force {period} record {i}"),
-                "street_id": street.get("id"),
+                "street_id": _street_id(street.get("id"), f"police.uk stops-force {period} record {i}"),
                 "street_name": _text(street.get("name")),
                 "gender": _text(rec.get("gender")),
                 "age_range": _text(rec.get("age_range")),
@@ -414,12 +568,15 @@ def parse_archive_csv(content: bytes, *, period: str, force: str | None = None, 
     header = next(reader, None)
     if header != ARCHIVE_HEADER:
         raise SourceFormatError(f"police.uk archive {period}: unexpected header {header!r}; expected {ARCHIVE_HEADER!r}")
-    records = list(reader)
-    width = len(ARCHIVE_HEADER)
-    short = next((i for i, values in enumerate(records) if len(values) != width), None)
-    if short is not None:
-        raise SourceFormatError(
-            f"police.uk archive {period}: line {short + 2} has {len(records[short])} fields, expected {width}")
+    width, limit = len(ARCHIVE_HEADER), limits.max_records()
+    records = []
+    for values in reader:  # checked as read: a file of blank lines or a million records stops at the first wrong one
+        if len(values) != width:
+            raise SourceFormatError(
+                f"police.uk archive {period}: line {len(records) + 2} has {len(values)} fields, expected {width}")
+        if len(records) >= limit:
+            limits.check_records(len(records) + 1, what=f"police.uk archive {period}")
+        records.append(values)
     count = len(records)
     by_column = list(zip(*records)) if records else [()] * width
     raw = {name: pd.Series(values, dtype=object) for name, values in zip(ARCHIVE_HEADER, by_column)}
@@ -485,26 +642,47 @@ def parse_archive_csv(content: bytes, *, period: str, force: str | None = None, 
     return pd.DataFrame({name: columns[name] for name in TABLE.parsed_column_names}, dtype=object)
 
 
-def parse_month_archive(content: bytes, *, period: str):
-    """Every force's archive CSV of one month (`pack_members`' zip) as one frame, in member order."""
+def read_month_archive(content: bytes, *, period: str):
+    """(frame, warnings) of a month of archive CSVs (`pack_members`' zip), in member order.
+
+    Each member is read within the bounds of `ingest.core.limits` (member count, declared size and
+    compression ratio, bytes read, records). A member named `<period>-<force>-stop-and-search.csv` in
+    another case is read, as the force's lower-case id, with a warning naming it; two names that differ
+    only in case, or any other member, are refused: nothing that looks like the month's data is skipped.
+    """
     import pandas as pd
 
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile as exc:
-        raise SourceFormatError(f"police.uk archive {period}: not a zip of the month's CSVs ({exc})") from None
-    frames, first = [], 0
-    with zf:
+    what = f"police.uk archive {period}"
+    budget = limits.ZipBudget.from_settings()
+    frames, warnings, first, seen = [], [], 0, {}
+    with limits.open_zip(content, what=f"{what}: not a zip of the month's CSVs", budget=budget) as zf:
         for name in sorted(zf.namelist()):
-            if period_from_archive_name(name) != period:
-                raise SourceFormatError(f"police.uk archive {period}: unexpected member {name!r}")
-            force_id = force_from_archive_name(name)
-            frame = parse_archive_csv(zf.read(name), period=f"{period} {force_id}", force=force_id, first_index=first)
+            folded = name.lower()
+            if folded in seen:
+                raise SourceFormatError(f"{what}: members {seen[folded]!r} and {name!r} differ only in case; refused "
+                                        "(which one is the force's file cannot be told)")
+            seen[folded] = name
+            if period_from_archive_name(name) == period:
+                force_id = force_from_archive_name(name)
+            elif period_from_archive_name(folded) == period:
+                force_id = force_from_archive_name(folded)
+                warnings.append(f"member {name!r} is not named in the archive's lower case; read as force {force_id!r}")
+            else:
+                raise SourceFormatError(f"{what}: unexpected member {name!r} (expected {period}-<force>-stop-and-search.csv)")
+            member = limits.read_member(zf, name, what=what, budget=budget)
+            frame = parse_archive_csv(member, period=f"{period} {force_id}", force=force_id, first_index=first)
             frames.append(frame)
             first += len(frame)
+            limits.check_records(first, what=what)
     if not frames:
-        return _frame([])
-    return pd.concat(frames, ignore_index=True)
+        return _frame([]), warnings
+    return pd.concat(frames, ignore_index=True), warnings
+
+
+def parse_month_archive(content: bytes, *, period: str):
+    """Every force's archive CSV of one month (`pack_members`' zip) as one frame, in member order
+    (`read_month_archive` without its warnings)."""
+    return read_month_archive(content, period=period)[0]
 
 
 def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
@@ -512,7 +690,8 @@ def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
     if period is None:
         raise ValueError("police.uk stop and search is loaded one month at a time")
     if is_month_archive(location):
-        return [Batch(period, parse_month_archive(content, period=period))]
+        frame, warnings = read_month_archive(content, period=period)
+        return [Batch(period, frame, warnings=tuple(warnings))]
     if http.file_name(location).endswith(".csv"):
         return [Batch(period, parse_archive_csv(content, period=period, force=force_from_archive_name(location)))]
     return [Batch(period, parse_api_records(content, period=period, force=force_from_api_url(location)))]
@@ -535,9 +714,46 @@ def gate_view(frame):
     view = frame.copy()
     view["latitude_value"] = pd.to_numeric(view["latitude"], errors="coerce")
     view["longitude_value"] = pd.to_numeric(view["longitude"], errors="coerce")
-    view["datetime_utc"] = pd.to_datetime(view["datetime"], utc=True, errors="coerce").dt.tz_localize(None)
+    view["datetime_utc"] = parse_published_datetimes(view["datetime"])
     view["outside_force_area"] = _outside_force_area(view)
     return view
+
+
+PUBLISHED_TIMESTAMP_MACRO = DBT_PROJECT_DIR / "macros" / "published_timestamp.sql"
+
+
+def published_timestamp_sql(column: str) -> str:
+    """The SQL staging reads a published datetime with: dbt's macro `published_timestamp`, rendered with Jinja."""
+    import jinja2
+
+    module = jinja2.Environment(autoescape=False).from_string(PUBLISHED_TIMESTAMP_MACRO.read_text()).module  # noqa: S701 - SQL, not HTML
+    return str(module.published_timestamp(column)).strip()
+
+
+def parse_published_datetimes(values):
+    """Each published datetime as the build reads it (naive UTC; NaT where the build gets null).
+
+    Not pandas' parser: DuckDB runs staging's own expression (`published_timestamp_sql`) with the build's
+    session TimeZone (UTC), so the gate accepts exactly what staging reads (pandas took a leap second
+    `23:59:60` and a lower-case `t`/`z`, which the build reads as null). Instants outside 1900-2200,
+    never a police.uk search, are null too, as pandas' timestamps cannot hold every DuckDB one.
+    """
+    import duckdb
+    import pandas as pd
+
+    texts = pd.DataFrame({"value": [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v)
+                                    for v in values]}, dtype=object)
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.register("texts", texts)
+        parsed = con.execute(
+            f"select case when t >= timestamp '1900-01-01' and t < timestamp '2200-01-01' then t end as t "  # noqa: S608 - the macro's SQL
+            f"from (select timezone('UTC', {published_timestamp_sql('cast(value as varchar)')}) as t from texts)"
+        ).df()["t"]
+    finally:
+        con.close()
+    return pd.Series(pd.to_datetime(parsed).to_numpy(), index=values.index, name="datetime_utc")
 
 
 def _outside_force_area(view):
@@ -586,6 +802,9 @@ SOURCE = Source(
     fetch=fetch,
     plan=plan,
     schedule="0 0 1 * *",
+    # police.uk's archive starts December 2010 (street-level data); no month before it can come from police.uk
+    period_kind="month",
+    first_period="2010-12",
     extra_variables=(
         ("POLICE_UK_ARCHIVE_URL", "", "bulk archive CSVs `YYYY-MM-<force>-stop-and-search.csv` for history the API no "
          "longer serves: files, URLs, directories (also `YYYY-MM/` inside), URLs ending `/`, or archive zips "

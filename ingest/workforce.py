@@ -72,6 +72,8 @@ SOURCE = Source(
     gate_view=gate_view,
     gate_parameters=gate_parameters,
     start="2003-03-31",
+    period_kind="date",
+    first_period="2003-03-31",  # the Home Office open data series starts at 31 March 2003
     # the tables come out in July (31 March figures) and January (30 September): look twice a year
     schedule="0 7 15 2,8 *",
     catalogue=home_office.catalogue(r"^open-data-table-police-workforce(-ethnicity)?-\d{6}\.(ods|csv)$"),

@@ -67,6 +67,8 @@ SOURCE = Source(
     gate_view=gate_view,
     gate_parameters=gate_parameters,
     start="2003-03-31",
+    period_kind="financial_year",
+    first_period="2002-03",  # the year ending 31 March 2003, where the Home Office series starts
     schedule="0 7 15 2,8 *",
     catalogue=home_office.catalogue(r"^open-data-table-police-workforce-joiners-\d{6}\.(ods|csv)$"),
 )

@@ -11,6 +11,7 @@ that locates it and the real site as its default (see `ingest.core.source`);
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -122,3 +123,56 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_backoff_s=float(var("MAPWH_HTTP_BACKOFF", "1")),
         environ=MappingProxyType(env),
     )
+
+
+# Redaction ----------------------------------------------------------------------------------------
+# A password in a connection string, URL form (`scheme://user:password@host`) or libpq's key=value form
+# (`password=...`, quoted or not; PGPASSWORD=... too).
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*:)(?P<secret>[^\s@/'\"]+)(?=@)")
+_KEY_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z_]*password\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|[^\s'\",;&]+)", re.IGNORECASE)
+SECRET_SETTING = re.compile(r"(PASSWORD|SECRET|KEY|TOKEN)$", re.IGNORECASE)
+REDACTED = "***"
+MIN_SECRET_LENGTH = 4  # shorter values are not searched for as literals (they would garble every message)
+
+
+def _dsn_passwords(text: str) -> list[str]:
+    found = [m.group("secret") for m in _URL_PASSWORD.finditer(text)]
+    found += [m.group("secret").strip("'") for m in _KEY_PASSWORD.finditer(text)]
+    return found
+
+
+def redact(text: str, settings: Settings | Mapping[str, str] | None = None) -> str:
+    """`text` with every password in a connection string replaced by `***`.
+
+    Both forms: `postgresql://user:secret@host/db` (any scheme) and `... password=secret ...` (libpq's
+    key=value, quoted or not). With `settings` (a Settings or a mapping of variables), also the literal
+    values, wherever they appear, of every variable whose name ends in PASSWORD, SECRET, KEY or TOKEN and
+    of every password embedded in any variable's connection string (e.g. MAPWH_PG_DSN's), so a driver
+    message that echoes a password without its DSN is redacted too. Values shorter than 4 characters are
+    not searched for as literals.
+    """
+    if not text:
+        return text
+    secrets: set[str] = set()
+    if settings is not None:
+        environ = settings.environ if isinstance(settings, Settings) else settings
+        for name, value in environ.items():
+            value = (value or "").strip()
+            if not value:
+                continue
+            if SECRET_SETTING.search(name):
+                secrets.add(value)
+            secrets.update(_dsn_passwords(value))
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= MIN_SECRET_LENGTH:
+            text = text.replace(secret, REDACTED)
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
+    return _KEY_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
+
+
+def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` less every variable a child process that needs no credentials must not hold: those named
+    like a secret (`SECRET_SETTING`) and those whose value carries a password (a DSN's, e.g. MAPWH_PG_DSN)."""
+    return {name: value for name, value in environ.items()
+            if not SECRET_SETTING.search(name) and not _dsn_passwords(value or "")}
+

@@ -35,7 +35,7 @@ from typing import Callable
 from urllib.parse import quote, unquote, urljoin, urlparse
 
 from ingest.core.errors import SourceError, SourceFormatError, SourceHTTPError
-from ingest.core.formats import decode_json
+from ingest.core.limits import decode_json  # a key repeated in one object is refused, not silently last-wins
 
 # kind → (variable of the base URL, its default: the real site, what it is)
 BASES = {

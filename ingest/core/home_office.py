@@ -27,7 +27,7 @@ import io
 import math
 import re
 
-from ingest.core import reference
+from ingest.core import limits, numbers, reference
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
 from ingest.core.contract import Table
@@ -98,10 +98,28 @@ def _cell_text(value: object) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        return numbers.plain(value) if math.isfinite(value) else repr(value)  # never an exponent: 5e-05 is 0.00005
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def _bounded_workbook(content: bytes, *, what: str) -> bytes:
+    """The workbook (a zip) rebuilt from its members read within `ingest.core.limits`' bounds (member count,
+    declared size and compression ratio, bytes read): calamine inflates what a zip declares, so a zip
+    bomb is refused here, and what calamine reads is what was read here, sizes and all."""
+    import zipfile
+
+    budget = limits.ZipBudget.from_settings()
+    out = io.BytesIO()
+    with limits.open_zip(content, what=f"{what}: not a readable spreadsheet", budget=budget) as zf, \
+            zipfile.ZipFile(out, "w") as rebuilt:
+        for info in zf.infolist():
+            data = b"" if info.is_dir() else limits.read_member(zf, info, what=what, budget=budget)
+            rebuilt.writestr(zipfile.ZipInfo(info.filename, date_time=info.date_time), data,
+                             compress_type=zipfile.ZIP_STORED if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED,
+                             compresslevel=1)
+    return out.getvalue()
 
 
 def _sheet_rows(content: bytes, *, what: str, required: tuple[str, ...]) -> tuple[str, list[list[str]]]:
@@ -112,6 +130,7 @@ def _sheet_rows(content: bytes, *, what: str, required: tuple[str, ...]) -> tupl
     def sheet(name: str) -> list[list[str]]:
         return [[_cell_text(v) for v in row] for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
 
+    content = _bounded_workbook(content, what=what)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheets = {name: sheet(name) for name in sorted(book.sheet_names, key=lambda n: n.strip().lower() != "data")}
@@ -165,24 +184,21 @@ def read_table(content: bytes, *, what: str, required: tuple[str, ...]) -> tuple
 
 
 def number(cell: str, *, what: str, line: str, column: str) -> float:
-    """A count or FTE cell: ` - ` is zero, `1,976` is 1976; anything else not a finite number is refused."""
+    """A count or FTE cell, read strictly (`ingest.core.numbers`): ` - ` is zero, `1,976` is 1976 (thousands
+    commas as the releases write them), a decimal point for FTE; a sign, an exponent (`1e3`), another
+    script's digits (`１２３`, `١٢٣`) or anything else is refused."""
     text = cell.strip()
     if text in ZERO:
         return 0.0
-    try:
-        value = float(text.replace(",", ""))
-    except ValueError:
-        raise SourceFormatError(f"{what}: line {line}, {column}: {cell!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise SourceFormatError(f"{what}: line {line}, {column}: {cell!r} is not a finite count")
-    return value
+    return numbers.parse_number(text, what=f"{what}: line {line}, {column}", thousands=True, fraction=True)
 
 
 def count(cell: str, *, what: str, line: str, column: str = "headcount") -> int:
-    value = number(cell, what=what, line=line, column=column)
-    if value != int(value):
-        raise SourceFormatError(f"{what}: line {line}, {column}: {cell!r} is not a whole count")
-    return int(value)
+    """A whole count: as `number`, without a fraction (`12.0` from a spreadsheet is written `12`)."""
+    text = cell.strip()
+    if text in ZERO:
+        return 0
+    return numbers.parse_integer(text, what=f"{what}: line {line}, {column}", thousands=True)
 
 
 def as_at_date(cell: str, *, what: str, line: str) -> str:

@@ -8,7 +8,10 @@ connection errors and read timeouts, with exponential backoff, honouring
 `Retry-After` given as seconds or as an HTTP date up to
 `MAPWH_HTTP_RETRY_AFTER_MAX` (a longer one fails the fetch at once). A body is read in chunks and refused beyond
 `MAPWH_MAX_RESPONSE_MB` or after `MAPWH_DOWNLOAD_DEADLINE_S`, so neither a
-huge answer nor a server trickling bytes can hold a worker. What comes back
+huge answer nor a server trickling bytes can hold a worker. A local file is
+read the same bounded way, and only when it is a regular file named directly:
+a symlink (say, to /dev/zero in an unpacked archive), a FIFO or a device is
+refused (`read_local`). What comes back
 is bytes, exactly as served; whether they are valid JSON or CSV is the
 source module's business.
 
@@ -21,8 +24,11 @@ which bounds how many tasks talk to the API at once (see
 from __future__ import annotations
 
 import email.utils
+import errno
 import functools
 import logging
+import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +40,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ingest.core.config import Settings
-from ingest.core.errors import SourceError, SourceHTTPError
+from ingest.core.errors import SourceError, SourceFormatError, SourceHTTPError
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +138,51 @@ def session_for(settings: Settings) -> requests.Session:
     return _session(settings.http_max_retries, settings.http_backoff_s, retry_after_max)
 
 
+def max_response_bytes(settings: Settings) -> int:
+    """MAPWH_MAX_RESPONSE_MB in bytes: the bound on one response, and on one local file."""
+    return int(float(settings.get("MAPWH_MAX_RESPONSE_MB", "512")) * 1024 * 1024)
+
+
+def read_local(path: Path, max_bytes: int, *, setting: str = "MAPWH_MAX_RESPONSE_MB") -> bytes:
+    """A local file's bytes: a regular file only, at most `max_bytes` (MAPWH_MAX_RESPONSE_MB).
+
+    Opened without following a symlink (O_NOFOLLOW) and without blocking (a
+    FIFO would wait for a writer), then checked on the open descriptor (no
+    race between the check and the read): a symlink, FIFO, device, socket or
+    directory is refused, and so is a file larger than the bound, whether it
+    says so (its size) or grows while it is read (the read stops at the bound).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise SourceError(f"local source file not found: {path}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise SourceFormatError(f"{path}: a symlink; refused (only regular files are read, never what a link points to)") from None
+        raise SourceError(f"{path}: cannot be opened ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+                    else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                    else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+            raise SourceFormatError(f"{path}: {kind}; refused (only regular files are read)")
+        if info.st_size > max_bytes:
+            raise SourceFormatError(f"{path}: {info.st_size:,} bytes, larger than {round(max_bytes / (1024 * 1024), 2):g} MB "
+                                    f"({setting}); refused")
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, max_bytes + 1 - size)):
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > max_bytes:
+                raise SourceFormatError(f"{path}: grew larger than {round(max_bytes / (1024 * 1024), 2):g} MB while read "
+                                        f"({setting}); refused")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _read_bounded(resp: requests.Response, location: str, max_bytes: int, deadline: float) -> bytes:
     """The body, refused when it grows beyond `max_bytes` or arrives after the deadline (a trickling server)."""
     chunks, size = [], 0
@@ -156,16 +207,16 @@ def fetch(settings: Settings, location: str, *, not_found_ok: bool = False) -> F
 
     Raises SourceHTTPError for a status other than 200 (after retries for the
     retryable ones), SourceError for a missing local file or a network
-    failure after retries. With `not_found_ok`, a 404 is returned (status 404,
+    failure after retries, SourceFormatError for a local path that is not a
+    regular file (a symlink, FIFO, device) or is larger than
+    MAPWH_MAX_RESPONSE_MB. With `not_found_ok`, a 404 is returned (status 404,
     empty content) instead.
     """
+    max_bytes = max_response_bytes(settings)
     if not is_remote(location):
         path = local_path(location)
-        if not path.is_file():
-            raise SourceError(f"local source file not found: {path}")
-        return Fetched(str(path), path.read_bytes(), 200, "", time.time())
+        return Fetched(str(path), read_local(path, max_bytes), 200, "", time.time())
 
-    max_bytes = int(float(settings.get("MAPWH_MAX_RESPONSE_MB", "512")) * 1024 * 1024)
     deadline = time.monotonic() + float(settings.get("MAPWH_DOWNLOAD_DEADLINE_S", "900"))
     try:
         resp = session_for(settings).get(location, timeout=settings.http_timeout_s, stream=True)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -40,6 +41,11 @@ class LandedBatch:
     path: str
     batch_id: str
     detail: str = ""
+    # who landed it, and when: a landing with records but no outcome is recovered by the next run,
+    # unless the process that landed it is still at work (`warehouse.pipeline.recover`)
+    landed_at: str = ""
+    host: str = ""
+    pid: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -109,6 +115,9 @@ def land(
         path=str(path.relative_to(raw_dir)),
         batch_id=batch_id_for(source, period, digest),
         detail=detail,
+        landed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        host=socket.gethostname(),
+        pid=os.getpid(),
     )
     append_jsonl(raw_dir / "manifest.jsonl", batch.as_dict())
     return batch

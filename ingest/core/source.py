@@ -14,7 +14,9 @@ declares, so that DAG files can read the declarations at parse time cheaply.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from ingest.core import http
@@ -68,6 +70,74 @@ class Plan:
 Reader = Callable[[str, str, str, Callable[[bytes, str], object]], object]
 
 
+# --------------------------------------------------------------------------- plausible periods
+# How far past today a period may end: a month (or an as-at date) no later than
+# today + 45 days (a month is published after it ends; the slack covers clocks
+# and time zones), a financial year no later than the next 31 March.
+FUTURE_MARGIN_DAYS = 45
+PERIOD_KINDS = ("month", "date", "year", "financial_year")
+_PERIOD_PATTERNS = {
+    "month": re.compile(r"(\d{4})-(0[1-9]|1[0-2])"),
+    "date": re.compile(r"(\d{4})-(\d{2})-(\d{2})"),
+    "year": re.compile(r"(\d{4})"),
+    "financial_year": re.compile(r"(\d{4})-(\d{2})"),
+}
+
+
+def period_span(kind: str | None, period: str) -> tuple[date, date] | None:
+    """First and last day of a period written in a source's notation (`kind`), or None when it is
+    not dated (a sheet's name, `current`) or not in that notation. `A_to_B` spans A's start to B's end."""
+    if kind is None:
+        return None
+    if "_to_" in period:
+        first, _, last = period.partition("_to_")
+        a, b = period_span(kind, first), period_span(kind, last)
+        return (a[0], b[1]) if a and b and a[0] <= b[1] else None
+    match = _PERIOD_PATTERNS[kind].fullmatch(period)
+    if not match:
+        return None
+    try:
+        year = int(match.group(1))
+        if kind == "month":
+            month = int(match.group(2))
+            start = date(year, month, 1)
+            return start, (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1))
+        if kind == "date":
+            day = date(year, int(match.group(2)), int(match.group(3)))
+            return day, day
+        if kind == "year":
+            return date(year, 1, 1), date(year, 12, 31)
+        if (int(match.group(2)) - year) % 100 != 1:  # financial_year `2007-08`
+            return None
+        return date(year, 4, 1), date(year + 1, 3, 31)
+    except ValueError:  # not a calendar date
+        return None
+
+
+def latest_plausible_end(kind: str, today: date) -> date:
+    """The last day a period of this kind may end on, seen from `today`."""
+    if kind == "financial_year":
+        return date(today.year if today <= date(today.year, 3, 31) else today.year + 1, 3, 31)
+    return today + timedelta(days=FUTURE_MARGIN_DAYS)
+
+
+def implausible_period(source: "Source", period: str, today: date) -> str | None:
+    """Why a batch's period cannot be real for the source (before its first period, or in the future), or None."""
+    kind = source.period_kind
+    span = period_span(kind, period)
+    if span is None:
+        return None
+    first = period_span(kind, source.first_period) if source.first_period else None
+    if first and span[0] < first[0]:
+        return (f"period {period} is before {source.first_period}, the first period {source.name} can have "
+                f"(Source.first_period)")
+    latest = latest_plausible_end(kind, today)
+    if span[1] > latest:
+        return (f"period {period} ends {span[1].isoformat()}, after {latest.isoformat()} (the latest a {kind} can end "
+                f"seen from {today.isoformat()}): a period in the future is not data")
+    return None
+
+
 def _identity(frame):
     return frame
 
@@ -106,6 +176,10 @@ class Source:
     # Where the publisher lists the files when they move between releases: with `variable` unset,
     # the source reads what the catalogue lists now (`ingest.core.discovery`); set, it is a pin.
     catalogue: Catalogue | None = None
+    # How the source writes its periods (one of PERIOD_KINDS; None: not dated, e.g. a sheet's name) and the
+    # first one it can have: the gate refuses a period before it or in the future (`implausible_period`).
+    period_kind: str | None = None
+    first_period: str | None = None
 
     def extension_for(self, content: bytes) -> str:
         return self.extension(content) if callable(self.extension) else self.extension

@@ -261,3 +261,57 @@ def test_fte_not_available_is_null_and_a_headcount_not_available_is_refused():
     with pytest.raises(SourceFormatError, match="headcount"):
         workforce_leavers.parse((header + "2022/23,Metropolitan Police,Male,Constable,Dismissal,White,N/A,1\n").encode(),
                                 location="leavers.csv", period=None)
+
+
+# --------------------------------------------------------------------------- strict numbers, bounded workbooks
+@pytest.mark.parametrize("cell", ["1e3", "1E3", "１２３", "١٢٣", "۱۲۳", "1_000", "+5", "1,97,6", "1,9760", ",976", "12.",
+                                  ".5", "0x10", "Infinity", "12 3", "1.976,5"])
+def test_a_count_not_written_in_ascii_digits_is_refused(cell):
+    """`1e3`, full-width or Arabic-Indic digits once read as numbers; a count is ASCII digits (and the releases' commas)."""
+    with pytest.raises(SourceFormatError, match="line 7"):
+        home_office.count(cell, what="t", line="7")
+    with pytest.raises(SourceFormatError, match="line 7"):
+        home_office.number(cell, what="t", line="7", column="fte")
+
+
+def test_a_workforce_table_with_an_exponent_count_is_refused_not_loaded(real):
+    lines = real.decode("utf-8").split("\n")
+    cells = next(csv.reader([lines[5]]))
+    cells[-2] = "1e3"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(cells)
+    broken = "\n".join(lines[:5] + [out.getvalue().rstrip("\n")] + lines[6:]).encode()
+    with pytest.raises(SourceFormatError, match="line 6, headcount: '1e3' is not a whole number"):
+        workforce.parse(broken, location=REAL, period=None)
+
+
+@pytest.mark.parametrize("cell, expected", [("1,976.5", 1976.5), ("0.25", 0.25), (" 12 ", 12.0), ("1976", 1976.0)])
+def test_fte_numbers_in_the_releases_styles(cell, expected):
+    assert home_office.number(cell, what="t", line="2", column="fte") == expected
+
+
+def test_a_tiny_spreadsheet_fraction_is_written_without_an_exponent():
+    assert home_office._cell_text(0.00005) == "0.00005" and home_office._cell_text(2025.0) == "2025"
+    assert home_office.number(home_office._cell_text(0.00005), what="t", line="2", column="fte") == 0.00005
+
+
+def test_a_spreadsheet_that_is_a_zip_bomb_is_refused_before_calamine_inflates_it(real, monkeypatch):
+    import zipfile
+
+    from devdata.ods import ods_bytes
+
+    ods = ods_bytes([("Data", [["As at 31 March"]])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(ods)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "content.xml":
+                data = data + b" " * (60 * 1024 * 1024)  # 60 MB of padding: inflates about a thousandfold
+            dst.writestr(info, data, compress_type=info.compress_type, compresslevel=9)
+    bomb = out.getvalue()
+    assert len(bomb) < 1_000_000
+    with pytest.raises(SourceFormatError, match="content.xml.*MAPWH_MAX_UNZIP_RATIO"):
+        workforce.parse(bomb, location="bomb.ods", period=None)
+    monkeypatch.setenv("MAPWH_MAX_ZIP_MEMBERS", "2")
+    with pytest.raises(SourceFormatError, match="MAPWH_MAX_ZIP_MEMBERS"):
+        workforce.parse(ods_of(real), location="x.ods", period=None)

@@ -32,7 +32,9 @@ named as (
         boundaries.name as boundary_name,
         borough_spellings.borough_code,
         borough_spellings.borough_name,
-        boundaries.geometry_geojson
+        boundaries.geometry_geojson,
+        -- which batch the feature came from: a failed test here names it, and the build withdraws it
+        boundaries.batch_id
     from boundaries
     left join borough_spellings
         on boundaries.name = borough_spellings.spelling

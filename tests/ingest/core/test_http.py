@@ -162,3 +162,40 @@ def test_a_trickling_server_is_given_up_at_the_deadline(server):
     with pytest.raises(SourceError, match="deadline"):
         fetch(settings(MAPWH_DOWNLOAD_DEADLINE_S="1"), url)
     assert time.monotonic() - started < 5
+
+
+# --------------------------------------------------------------------------- local files: regular files only, bounded
+@pytest.mark.parametrize("special", ["symlink to /dev/zero", "symlink to a file", "fifo", "device", "directory"])
+def test_a_local_path_that_is_not_a_regular_file_is_refused(tmp_path, special):
+    """A symlink to /dev/zero was read without limit; FIFOs, devices and links are refused before a byte is read."""
+    import os
+
+    from ingest.core.errors import SourceFormatError
+
+    target = tmp_path / "2024-03-metropolitan-stop-and-search.csv"
+    if special == "symlink to /dev/zero":
+        target.symlink_to("/dev/zero")
+    elif special == "symlink to a file":
+        (tmp_path / "real.csv").write_bytes(b"a,b\n")
+        target.symlink_to(tmp_path / "real.csv")
+    elif special == "fifo":
+        os.mkfifo(target)  # nobody writes it: an open that waited would hang the test
+    elif special == "device":
+        target = type(tmp_path)("/dev/null")
+    else:
+        target.mkdir()
+    kind = {"fifo": "a FIFO", "device": "a device", "directory": "a directory"}.get(special, "a symlink")
+    with pytest.raises(SourceFormatError, match=f"{kind}; refused"):
+        fetch(settings(), str(target))
+    with pytest.raises(SourceFormatError, match=f"{kind}; refused"):
+        fetch(settings(), target.as_uri())
+
+
+def test_a_local_file_beyond_the_size_limit_is_refused(tmp_path):
+    from ingest.core.errors import SourceFormatError
+
+    big = tmp_path / "big.json"
+    big.write_bytes(b"[" + b"1," * 100_000 + b"1]")
+    with pytest.raises(SourceFormatError, match="larger than 0.1 MB.*MAPWH_MAX_RESPONSE_MB"):
+        fetch(settings(MAPWH_MAX_RESPONSE_MB="0.1"), str(big))
+    assert len(fetch(settings(MAPWH_MAX_RESPONSE_MB="1"), str(big)).content) == big.stat().st_size

@@ -79,7 +79,8 @@ renamed as (
 
         -- when: published in UTC; the month is London's calendar month, so a
         -- search at 23:30 UTC on 31 August (00:30 BST) belongs to September
-        try_cast({{ blank_to_null('"datetime"') }} as timestamptz) as searched_at,
+        -- the same macro the gate runs on each batch (ingest.police_uk.parse_published_datetimes)
+        {{ published_timestamp('"datetime"') }} as searched_at,
 
         -- what
         {{ blank_to_null('"type"') }} as search_type,
