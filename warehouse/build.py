@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,7 +44,7 @@ import duckdb
 import pandas as pd
 
 from ingest import registry
-from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
+from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings, without_secrets
 from ingest.core.contract import quote_ident
 from ingest.core.raw_zone import append_jsonl, atomic_write, read_jsonl
 from warehouse import gates, validated
@@ -156,21 +157,29 @@ def prepare(settings: Settings, *, full_refresh: bool = False) -> Path:
     """
     with writer_lock(settings, "prepare a build"):
         path = new_build_path(settings, next_build_sequence(settings))
-        try:
-            basis = incremental_basis(settings)
-            reason = "full refresh asked for" if full_refresh else full_build_reason(settings, basis)
-            if reason is None:
-                counts = _sync_raw(settings, path, basis)
-                mode = "incremental"
-            else:
-                counts = _fill_raw(settings, path, basis, reason)
-                mode = f"full ({reason})"
-        except BaseException:
-            for leftover in (path, path.with_name(path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
-            raise
-    log.info("prepared %s build %s with %s", mode, path.name, ", ".join(f"{t}={n}" for t, n in counts.items()))
+        _prepare_into(settings, path, full_refresh=full_refresh)
     return path
+
+
+def _prepare_into(settings: Settings, path: Path, *, full_refresh: bool) -> None:
+    """Fill `path` from the validated zone as `prepare` does (the caller holds the writer lock)."""
+    try:
+        basis = incremental_basis(settings)
+        reason = FULL_REFRESH_ASKED if full_refresh else full_build_reason(settings, basis)
+        if reason is None:
+            counts = _sync_raw(settings, path, basis)
+            mode = "incremental"
+        else:
+            counts = _fill_raw(settings, path, basis, reason)
+            mode = f"full ({reason})"
+    except BaseException:
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    log.info("prepared %s build %s with %s", mode, path.name, ", ".join(f"{t}={n}" for t, n in counts.items()))
+
+
+FULL_REFRESH_ASKED = "full refresh asked for"
 
 
 def duckdb_limits(settings: Settings) -> dict[str, str]:
@@ -341,7 +350,7 @@ def dbt_command(settings: Settings, db_path: Path, subcommand: tuple[str, ...], 
     dbt-duckdb's in-process state are never touched.
     """
     env = {
-        **settings.environ,
+        **without_secrets(settings.environ),  # dbt reads a file: no password of any server is its business
         "MAPWH_DBT_DB_PATH": str(db_path),
         "MAPWH_DUCKDB_EXT_DIR": str(ensure_duckdb_extensions(settings)),
         "MAPWH_DUCKDB_MEMORY_LIMIT": duckdb_limits(settings)["memory_limit"],
@@ -360,8 +369,88 @@ def dbt_command(settings: Settings, db_path: Path, subcommand: tuple[str, ...], 
     return command, env
 
 
+class DataTestsFailed(BuildFailed):
+    """dbt failed; `failures` says which nodes, and for each failed data test the batches its failing rows came from."""
+
+    def __init__(self, message: str, failures: list["FailedNode"]):
+        super().__init__(message)
+        self.failures = failures
+
+    def responsible(self) -> dict[str, list[str]]:
+        """{batch_id: failed tests naming it} when every failed node is a data test whose failing rows name
+        their batches; {} when any failure cannot be put down to batches (the build fails as it is)."""
+        if not self.failures or not all(f.batches for f in self.failures):
+            return {}
+        found: dict[str, list[str]] = {}
+        for failure in self.failures:
+            for batch_id in failure.batches:
+                found.setdefault(batch_id, []).append(failure.node)
+        return found
+
+
+@dataclass
+class FailedNode:
+    node: str  # dbt unique_id, e.g. test.mapwh.not_null_int_stop_searches__located_searched_at.<hash>
+    status: str  # `fail` (a data test found rows) or `error`
+    message: str
+    batches: tuple[str, ...] = ()  # batch ids of the failing rows, when the tested model carries batch_id
+    note: str = ""  # why no batch could be named
+
+    def describe(self) -> str:
+        line = f"{self.node}: {self.status} {self.message}".strip()
+        if self.batches:
+            line += f" [failing rows from batch(es) {', '.join(self.batches)}]"
+        elif self.note:
+            line += f" [{self.note}]"
+        return line
+
+
 def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) -> Path:
-    """One `dbt build` on the new file, in a child process; returns its log file."""
+    """One `dbt build` on the new file, in a child process; returns its log file.
+
+    When data tests fail and every failing test's rows come from batches the
+    build can name (the tested model carries `batch_id`), those batches are
+    withdrawn from serving (`withdraw_batches`: the period's previous batch
+    serves again, or none; the quarantine records why, naming the test), the
+    failed file goes to `quarantine/builds/<build>-refused-batches/`, and the
+    build is prepared again at the same path from the validated zone and run
+    once more: the previous good state, with every other new period,
+    publishes. Otherwise BuildFailed names each failed node.
+    """
+    try:
+        return _dbt_build(settings, db_path, args)
+    except DataTestsFailed as first:
+        responsible = first.responsible()
+        if not responsible:
+            raise
+        log.error("%s; withdrawing batch(es) %s and building again without them", first, ", ".join(responsible))
+        full_refresh = _was_full_refresh(db_path)
+        quarantine_build(settings, db_path, f"{first}\n\nbatch(es) withdrawn and the build run again without them: "
+                                            f"{', '.join(responsible)}", folder=f"{db_path.stem}-refused-batches")
+        withdrawn = withdraw_batches(settings, db_path.stem, responsible, first)
+        with writer_lock(settings, f"prepare {db_path.name} again"):
+            ensure_not_superseded(settings, db_path)
+            _prepare_into(settings, db_path, full_refresh=full_refresh)
+        try:
+            log_file = _dbt_build(settings, db_path, args)
+        except BuildFailed as second:
+            raise BuildFailed(f"{second}\n(run again after withdrawing {', '.join(withdrawn)}, which made the first "
+                              f"attempt fail:\n{first})") from second
+        log.warning("dbt build passed on %s once batch(es) %s were withdrawn", db_path.name, ", ".join(withdrawn))
+        return log_file
+
+
+def _was_full_refresh(db_path: Path) -> bool:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute("select reason from audit.build").fetchone()[0] == FULL_REFRESH_ASKED
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+
+
+def _dbt_build(settings: Settings, db_path: Path, args: tuple[str, ...]) -> Path:
     ensure_not_superseded(settings, db_path)
     dbt_dir = settings.home / "dbt"
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
@@ -372,7 +461,9 @@ def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) ->
         proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)  # noqa: S603 - the venv's dbt, no shell
     if proc.returncode != 0:
         ensure_not_superseded(settings, db_path)
-        raise BuildFailed(f"dbt build failed on {db_path.name}:\n  " + "\n  ".join(_failed_nodes(dbt_dir, log_file)))
+        failures = _failed_tests(dbt_dir, db_path)
+        lines = [f.describe() for f in failures] or _failed_nodes(dbt_dir, log_file)
+        raise DataTestsFailed(f"dbt build failed on {db_path.name}:\n  " + "\n  ".join(lines), failures)
     log.info("dbt build passed on %s (log %s)", db_path.name, log_file)
     return log_file
 
@@ -386,6 +477,96 @@ def _failed_nodes(dbt_dir: Path, log_file: Path) -> list[str]:
             if node.get("status") in ("error", "fail"):
                 failed.append(f"{node['unique_id']}: {node['status']} {node.get('message') or ''}".strip())
     return failed or [*log_file.read_text().splitlines()[-15:], f"(full log: {log_file})"]
+
+
+def _failed_tests(dbt_dir: Path, db_path: Path) -> list[FailedNode]:
+    """Each failed node of the last dbt run, with the batches its failing rows came from where they can be named."""
+    results_path, manifest_path = dbt_dir / "target" / "run_results.json", dbt_dir / "target" / "manifest.json"
+    if not results_path.exists():
+        return []
+    failed = [r for r in json.loads(results_path.read_text()).get("results", []) if r.get("status") in ("error", "fail")]
+    if not failed:
+        return []
+    nodes = json.loads(manifest_path.read_text()).get("nodes", {}) if manifest_path.exists() else {}
+    found = []
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        for result in failed:
+            failure = FailedNode(result["unique_id"], result["status"], (result.get("message") or "").strip())
+            try:
+                failure.batches, failure.note = _failing_batches(con, result, nodes)
+            except duckdb.Error as exc:
+                failure.note = f"its failing rows could not be traced to a batch: {exc}"
+            found.append(failure)
+    finally:
+        con.close()
+    return found
+
+
+def _failing_batches(con: duckdb.DuckDBPyConnection, result: dict, nodes: dict) -> tuple[tuple[str, ...], str]:
+    """The batch ids of a failed data test's failing rows, and why none when they cannot be named.
+
+    A column test's failing rows hold the tested column's failing values
+    first (not_null, accepted_values, relationships, unique all do): the
+    batches are those of the tested model's rows holding one of those values
+    (null included), when the model carries `batch_id`. In an incremental
+    build, the batches this build added or replaced are preferred: the
+    published build passed with the others.
+    """
+    node = nodes.get(result["unique_id"], {})
+    if node.get("resource_type") != "test" or result.get("status") != "fail":
+        return (), "not a failed data test"
+    model = nodes.get(node.get("attached_node") or "", {})
+    column = node.get("column_name")
+    sql = result.get("compiled_code") or node.get("compiled_code")
+    if not (model and column and sql) or (node.get("test_metadata") or {}).get("name") not in TRACEABLE_TESTS:
+        return (), "not a column test whose failing rows can be traced"
+    relation = f"{quote_ident(model['schema'])}.{quote_ident(model.get('alias') or model['name'])}"
+    columns = {c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+                                         [model["schema"], model.get("alias") or model["name"]]).fetchall()}
+    if "batch_id" not in columns:
+        return (), f"{model['name']} carries no batch_id"
+    sql = sql.strip().rstrip(";")
+    first = con.execute(f"select * from ({sql}) limit 0").description[0][0]  # noqa: S608 - dbt's own compiled test
+    column_sql = column if column.startswith('"') else quote_ident(column)
+    batches = [b for (b,) in con.execute(
+        f"select distinct m.batch_id from {relation} m where exists (select 1 from ({sql}) f "  # noqa: S608 - dbt's SQL, quoted identifiers
+        f"where f.{quote_ident(first)} is not distinct from m.{column_sql}) order by 1").fetchall() if b]
+    changed = {b for (b,) in con.execute("select batch_id from raw.refresh_periods where change <> 'removed'").fetchall()}
+    batches = [b for b in batches if b in changed] or batches
+    return tuple(batches), "" if batches else "no failing row names a batch"
+
+
+# dbt's generic column tests, whose failing rows hold the failing values of the tested column first
+TRACEABLE_TESTS = {"not_null", "accepted_values", "relationships", "unique"}
+
+
+def withdraw_batches(settings: Settings, build_name: str, responsible: dict[str, list[str]],
+                     failure: BuildFailed) -> list[str]:
+    """Take each batch a build refused out of serving (`validated.withdraw`), recording why in its quarantine entry
+    and in `audit/withdrawals.jsonl`; returns the batch ids withdrawn."""
+    manifest = read_jsonl(settings.manifest_path)
+    withdrawn = []
+    with writer_lock(settings, f"withdraw batches refused by {build_name}"):
+        serving = {c["batch_id"]: c for c in validated.all_current(settings.validated_dir) if c.get("batch_id")}
+        for batch_id, tests in responsible.items():
+            batch = serving.get(batch_id)
+            if batch is None:
+                continue  # no longer serving (replaced, or withdrawn by a concurrent build)
+            reason = (f"withdrawn from serving by build {build_name}: it passed its gate, but the build's dbt test(s) "
+                      f"{', '.join(tests)} failed on its rows.\n{failure}")
+            now = validated.withdraw(settings.validated_dir, settings.quarantine_dir, batch["table_name"], batch["period"],
+                                     batch_id, reason, manifest=manifest)
+            append_jsonl(settings.audit_dir / "withdrawals.jsonl", {
+                "withdrawn_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "build": build_name,
+                "batch_id": batch_id, "table_name": batch["table_name"], "period": batch["period"], "tests": tests,
+                "serving_now": now["batch_id"] if now else None})
+            log.error("withdrew %s (%s %s) from serving: dbt test(s) %s failed on its rows; %s", batch_id,
+                      batch["table_name"], batch["period"], ", ".join(tests),
+                      f"{now['batch_id']} serves again" if now else "the period is empty")
+            withdrawn.append(batch_id)
+    return withdrawn
 
 
 def mart_gates() -> list[str]:
@@ -514,8 +695,8 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     return results
 
 
-def quarantine_build(settings: Settings, db_path: Path, reason: str) -> Path:
-    target = settings.quarantine_dir / "builds" / db_path.stem
+def quarantine_build(settings: Settings, db_path: Path, reason: str, *, folder: str | None = None) -> Path:
+    target = settings.quarantine_dir / "builds" / (folder or db_path.stem)
     target.mkdir(parents=True, exist_ok=True)
     if db_path.exists():
         os.replace(db_path, target / db_path.name)

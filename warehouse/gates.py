@@ -226,6 +226,31 @@ def _record(settings: Settings, gate: str, *, target: str, batch_id: str, evalua
     return outcome
 
 
+# --------------------------------------------------------------------------- checks every batch gets
+# Characters no published text holds: C0 controls but tab and newline (free text may hold those),
+# DEL and the C1 controls. NUL in particular ends a C string, and DuckDB and PostgreSQL refuse or cut it.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+
+
+def text_expectations(columns) -> list[dict]:
+    """The expectations every batch gets on its text `columns`: no control characters (`CONTROL_CHARACTERS`)."""
+    return [{"type": "expect_column_values_to_not_match_regex", "kwargs": {"column": column, "regex": CONTROL_CHARACTERS},
+             "meta": {"why": "every batch: no NUL or other control character (U+0000-U+001F but tab and newline, "
+                             "U+007F-U+009F) in any text"}}
+            for column in columns]
+
+
+def refuse(settings: Settings, gate: str, *, target: str, batch_id: str, failures: list[str]) -> GateResult:
+    """Record a gate refused before its suite ran (e.g. an implausible period), with the reasons as failures."""
+
+    def write_report(path: Path) -> None:
+        _write_atomic(path, json.dumps({"gate": gate, "target": target, "success": False, "failures": failures}, indent=1))
+        _write_atomic(path.with_suffix(".html"), "".join(f"<p>FAILED {f}</p>" for f in failures))
+
+    return _record(settings, gate, target=target, batch_id=batch_id, evaluated=len(failures), failures=failures,
+                   warnings=[], write_report=write_report)
+
+
 def validate(
     settings: Settings,
     gate: str,
@@ -234,10 +259,15 @@ def validate(
     target: str,
     batch_id: str,
     parameters: dict | None = None,
+    extra_expectations: list[dict] = (),
 ) -> GateResult:
-    """Run the gate's suite on `frame`, record the outcome, and return it (no raise)."""
+    """Run the gate's suite on `frame`, record the outcome, and return it (no raise).
+
+    `extra_expectations` are run with the suite's (the checks every batch gets, `text_expectations`)."""
     definition = load_suite_definition(gate)
     parameters = _checked_parameters(gate, definition, parameters)
+    if extra_expectations:
+        definition = {**definition, "expectations": [*definition["expectations"], *extra_expectations]}
     validation_result = _run_suite(gate, definition, frame, parameters)
 
     failures, warnings = [], []

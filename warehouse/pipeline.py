@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
+import os
+import re
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -26,7 +28,8 @@ from ingest.core import discovery, http
 from ingest.core.config import Settings
 from ingest.core.errors import SourceError, SourceFormatError
 from ingest.core.http import Fetched
-from ingest.core.raw_zone import STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, append_jsonl, batch_id_for, land, sha256_hex
+from ingest.core.raw_zone import (STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, append_jsonl, atomic_write, batch_id_for, land,
+                                  read_jsonl, sha256_hex, verify)
 from ingest.core.source import Batch, GateContext, Plan, Source
 from warehouse import gates, validated
 from warehouse.writer import writer_lock
@@ -42,6 +45,24 @@ class NotPublished(SourceError):
     """The period is not (yet) published anywhere configured: nothing to load."""
 
 
+class Withdrawn(NotPublished):
+    """A loaded period its source no longer lists: the loaded batch keeps serving, flagged (`withdrawn`)."""
+
+
+def withdrawn(settings: Settings) -> list[dict]:
+    """Periods whose source withdrew them after the batch serving now was loaded (`audit/unlisted.jsonl`):
+    the newest record per (table, period), while that batch still serves."""
+    latest: dict[tuple[str, str], dict] = {}
+    for row in read_jsonl(settings.audit_dir / "unlisted.jsonl"):
+        latest[(row["table_name"], row["period"])] = row
+    flagged = []
+    for (table, period), row in sorted(latest.items()):
+        serving = validated.current(settings.validated_dir, table, period)
+        if serving and serving.get("batch_id") == row["batch_id"] and serving.get("loaded_at", "") <= row["at"]:
+            flagged.append({**row, "rows": serving.get("rows")})
+    return flagged
+
+
 class NotConfigured(SourceError):
     """The source's location variable is set empty: this deployment does not take it."""
 
@@ -54,17 +75,31 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+class StaleBatch(BatchRejected):
+    """Bytes fetched before the batch serving their period: they never replace newer data."""
+
+
 # --------------------------------------------------------------------------- quarantine
 def quarantine(settings: Settings, landed: dict, period: str, reason: str, report_path: str = "") -> Path:
-    """Copy a batch's raw bytes, reason and validation report into quarantine."""
+    """Copy a batch's raw bytes, reason and validation report into quarantine, each file whole or not at all.
+
+    Every file is written atomically (temporary file, fsync, rename) and the
+    payload read back against its checksum; `batch.json` is written last, and
+    an entry counts as quarantined (`warehouse.reconcile`) only once it is
+    there. A full disk therefore raises here, leaves no entry that claims the
+    records, and the bytes (still in the raw zone) are processed again by the
+    next run's `recover`.
+    """
     target = settings.quarantine_dir / landed["source"] / period / landed["sha256"][:16]
-    target.mkdir(parents=True, exist_ok=True)
     raw = settings.raw_dir / landed["path"]
-    shutil.copy2(raw, target / f"payload{raw.suffix}")
+    payload = target / f"payload{raw.suffix}"
+    atomic_write(payload, raw.read_bytes())
+    if sha256_hex(payload.read_bytes()) != landed["sha256"]:
+        raise SourceError(f"quarantine copy {payload} does not match the landed bytes' checksum {landed['sha256'][:16]}")
     if report_path:
-        shutil.copy2(report_path, target / "validation.json")
-    (target / "reason.txt").write_text(reason + "\n")
-    (target / "batch.json").write_text(json.dumps({**landed, "period": period}, indent=1, sort_keys=True))
+        atomic_write(target / "validation.json", Path(report_path).read_bytes())
+    atomic_write(target / "reason.txt", (reason + "\n").encode())
+    atomic_write(target / "batch.json", json.dumps({**landed, "period": period}, indent=1, sort_keys=True).encode())
     log.error("quarantined %s %s in %s: %s", landed["source"], period, target, reason.splitlines()[0])
     return target
 
@@ -88,15 +123,21 @@ def read_and_land(settings: Settings, name: str, fetched: Fetched, *, period: st
         where = period or "unparsed"
         detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SourceError) else str(exc)
         landed = land(settings.raw_dir, source=name, period=where, url=fetched.url, content=fetched.content,
-                      extension=extension, records=None, status=STATUS_REJECTED, detail=detail).as_dict()
+                      extension=extension, records=None, status=STATUS_REJECTED, detail=detail,
+                      fetched_at=_fetched_at(fetched)).as_dict()
         quarantine(settings, landed, where, detail)
         raise BatchRejected(f"{name} {where}: {detail}") from exc
     records = count(parsed)
     landed_period = period or "+".join(sorted(b.period for b in parsed)) or "unparsed"
     landed = land(settings.raw_dir, source=name, period=landed_period, url=fetched.url, content=fetched.content,
                   extension=extension, records=records, status=STATUS_EMPTY if records == 0 else STATUS_FETCHED,
-                  detail=describe(parsed)).as_dict()
+                  detail=describe(parsed), fetched_at=_fetched_at(fetched)).as_dict()
     return landed, parsed
+
+
+def _fetched_at(fetched: Fetched) -> datetime | None:
+    """When the bytes were fetched (bytes read again from the raw zone keep their first fetch's time)."""
+    return datetime.fromtimestamp(fetched.fetched_at, timezone.utc) if fetched.fetched_at else None
 
 
 def reader(settings: Settings, source: Source):
@@ -133,12 +174,26 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
     batch, then committed with `revision_of` and recorded in
     `audit/revisions.jsonl`.
     """
+    from ingest.core.source import implausible_period
+
     table = source.table
     batch_id = batch_id_for(source.name, batch.period, landed["sha256"])
+    # every source: a period before the source's first, or in the future, is refused whatever its rows
+    implausible = implausible_period(source, batch.period, datetime.now(timezone.utc).date())
+    if implausible:
+        refused = gates.refuse(settings, source.suite, target=f"{source.name} {batch.period}", batch_id=batch_id,
+                               failures=[implausible])
+        quarantine(settings, landed, batch.period, refused.summary(), refused.report_path)
+        raise gates.GateFailed(refused)
     serving = validated.current(settings.validated_dir, table.name, batch.period)
     if serving and serving.get("sha256") == landed["sha256"]:
         log.info("%s %s: unchanged (the serving batch %s has the same bytes)", source.name, batch.period, serving["batch_id"])
         return {**serving, "unchanged": True}
+    gone = validated.withdrawn(settings.validated_dir, table.name, batch.period, landed["sha256"])
+    if gone:  # a build refused these very bytes: loading them again would break every build again
+        raise BatchRejected(f"{source.name} {batch.period}: these bytes (batch {gone['batch']['batch_id']}) were withdrawn "
+                            f"from serving at {gone['withdrawn_at']} because a build refused them: "
+                            f"{gone['reason'].splitlines()[0]}")
     meta = {k: landed[k] for k in ("source", "sha256", "url", "fetched_at")}
     meta.update(batch_id=batch_id, loaded_at=_now_iso(), synthetic=source.name in settings.synthetic_sources)
     if batch.lineage:
@@ -164,9 +219,12 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
     try:
         # cast to the contract's types first: a value that does not fit rejects the batch here
         staged = validated.stage(settings.validated_dir, table, batch.period, frame, landed["sha256"])
+        view = source.gate_view(frame)
+        text = [c for c in table.parsed_column_names if table.types[c] == "VARCHAR" and c in view.columns]
         result = gates.validate(
-            settings, source.suite, source.gate_view(frame),
+            settings, source.suite, view,
             target=f"{source.name} {batch.period}", batch_id=batch_id, parameters=source.gate_parameters(context),
+            extra_expectations=gates.text_expectations(text),  # every batch: no control characters in its text
         )
     except Exception as exc:  # noqa: BLE001 - a batch that cannot be cast or checked is rejected, never lost
         validated.unstage(staged)
@@ -183,8 +241,13 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
         quarantine(settings, landed, batch.period, f"{suspect}. To let it replace the loaded batch: mapwh accept {batch_id}",
                    result.report_path)
         raise SuspectRevision(f"{source.name} {batch.period}: {suspect}")
-    committed = _commit(settings, table, batch.period, staged, len(frame),
-                        {**meta, "status": "loaded", "warnings": [*batch.warnings, *result.warnings]})
+    try:
+        committed = _commit(settings, table, batch.period, staged, len(frame),
+                            {**meta, "status": "loaded", "warnings": [*batch.warnings, *result.warnings]})
+    except StaleBatch as exc:
+        validated.unstage(staged)
+        quarantine(settings, landed, batch.period, str(exc), result.report_path)
+        raise
     log.info("loaded %s %s: %d rows (batch %s)", table.name, batch.period, committed["rows"], batch_id)
     return committed
 
@@ -199,6 +262,11 @@ def _commit(settings: Settings, table, period: str, staged, rows: int, meta: dic
             # a run staging the same bytes at once refused them (unstage) before this one committed
             raise SourceError(f"{table.name} {period}: the staged file {staged.name} was removed by a concurrent run; load again")
         if serving and serving.get("status") == "loaded":
+            if _fetched_before(meta, serving):
+                raise StaleBatch(
+                    f"{table.name} {period}: these bytes (sha256 {meta['sha256'][:12]}) were fetched at {meta['fetched_at']}, "
+                    f"before the batch serving the period ({serving['batch_id']}, fetched at {serving['fetched_at']}); "
+                    f"older data never replaces newer")
             if staged is None:
                 log.warning("%s %s: keeping the loaded batch %s rather than replace it with nothing",
                             table.name, period, serving["batch_id"])
@@ -215,6 +283,14 @@ def _commit(settings: Settings, table, period: str, staged, rows: int, meta: dic
             log.warning("%s %s revised: %s rows (sha256 %s) replace %s rows (sha256 %s)", table.name, period,
                         committed["rows"], committed["sha256"][:12], meta["revision_of"]["rows"], meta["revision_of"]["sha256"][:12])
     return committed
+
+
+def _fetched_before(meta: dict, serving: dict) -> bool:
+    """True when `meta`'s bytes were fetched strictly before the serving batch's (to the second)."""
+    try:
+        return datetime.fromisoformat(meta["fetched_at"]) < datetime.fromisoformat(serving["fetched_at"])
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 def _bounded(settings: Settings, source: Source, batches: list[Batch]) -> list[Batch]:
@@ -245,17 +321,19 @@ def _revision_note(settings: Settings, source: Source, sha256: str, batches: lis
 
 
 def ingest_bytes(settings: Settings, source: Source, fetched: Fetched, period: str | None = None, *,
-                 accept_shrink: bool = False) -> list[dict]:
+                 accept_shrink: bool = False, recovering: bool = False) -> list[dict]:
     """Land, parse once, gate and commit every batch in one fetched file.
 
     Bytes that already serve (the same checksum) are landed and recorded as
     such, and neither parsed nor gated again: re-reading a whole source, or a
-    look-back of months, costs one fetch per file when nothing changed.
+    look-back of months, costs one fetch per file when nothing changed
+    (unless `recovering` a file a crash interrupted, some of whose periods
+    may serve and others not).
     """
     sha256 = sha256_hex(fetched.content)
     served = [c for c in validated.all_current(settings.validated_dir, source.table.name)
               if c.get("sha256") == sha256 and (period is None or c["period"] == period)]
-    if served:
+    if served and not recovering:
         periods = "+".join(sorted(c["period"] for c in served))
         land(settings.raw_dir, source=source.name, period=period or periods, url=fetched.url, content=fetched.content,
              extension=source.extension_for(fetched.content), records=sum(c["rows"] for c in served),
@@ -277,20 +355,106 @@ def accept(settings: Settings, batch_id: str) -> list[dict]:
     Only the shrink check is waived; every gate still applies. The quarantine
     entry stays (with `accepted.json`), so the review is on record.
     """
-    from ingest import registry
-
-    source_name, period, sha16 = batch_id.split(":")
-    entry = settings.quarantine_dir / source_name / period / sha16
-    if not (entry / "batch.json").exists():
-        raise SourceError(f"no quarantined batch {batch_id} (looked in {entry})")
-    landed = json.loads((entry / "batch.json").read_text())
-    content = (settings.raw_dir / landed["path"]).read_bytes()
+    entry, landed, source = _quarantined(settings, batch_id)
+    raw = (settings.raw_dir / landed["path"]).resolve()
+    if not raw.is_relative_to(settings.raw_dir.resolve()) or not raw.is_file():
+        raise SourceError(f"{batch_id}: its batch.json names {landed['path']!r}, which is not a file in the raw zone")
+    content = raw.read_bytes()
     if sha256_hex(content) != landed["sha256"]:
         raise SourceError(f"raw zone file {landed['path']} no longer matches its checksum")
-    source = registry.get(source_name)
-    fetched = Fetched(landed["url"], content, 200, "", 0.0)
-    committed = ingest_bytes(settings, source, fetched, period if source.partitioned else None, accept_shrink=True)
-    (entry / "accepted.json").write_text(json.dumps({"accepted_at": _now_iso(), "committed": committed}, indent=1, default=str))
+    serving = validated.current(settings.validated_dir, source.table.name, landed["period"])
+    if serving and serving.get("status") == "loaded" and _fetched_before(landed, serving):
+        raise StaleBatch(f"{batch_id} was fetched at {landed['fetched_at']}, before the batch serving "
+                         f"{landed['period']} now ({serving['batch_id']}, fetched at {serving['fetched_at']}): "
+                         f"accepting it would publish older data over newer; nothing changed")
+    fetched = Fetched(landed["url"], content, 200, "", datetime.fromisoformat(landed["fetched_at"]).timestamp())
+    committed = ingest_bytes(settings, source, fetched, landed["period"] if source.partitioned else None, accept_shrink=True)
+    atomic_write(entry / "accepted.json", json.dumps({"accepted_at": _now_iso(), "committed": committed}, indent=1, default=str).encode())
+    return committed
+
+
+BATCH_ID = re.compile(r"(?P<source>[a-z][a-z0-9_]*):(?P<period>[0-9A-Za-z][0-9A-Za-z_+-]*):(?P<sha16>[0-9a-f]{16})")
+
+
+def _quarantined(settings: Settings, batch_id: str) -> tuple[Path, dict, Source]:
+    """A quarantine entry named by `batch_id`, found in the quarantine (never a path built from the argument),
+    with its batch.json checked against the id."""
+    from ingest import registry
+
+    match = BATCH_ID.fullmatch(batch_id)
+    if not match or match["source"] not in registry.sources():
+        raise SourceError(f"{batch_id!r} is not a batch id (source:period:sha256[:16], as the quarantine reason prints it)")
+    root = settings.quarantine_dir.resolve()
+    entries = {(e.parent.name, e.name): e for e in (root / match["source"]).glob("*/*")
+               if e.is_dir() and not e.is_symlink() and (e / "batch.json").is_file()} if (root / match["source"]).is_dir() else {}
+    entry = entries.get((match["period"], match["sha16"]))
+    if entry is None or not entry.resolve().is_relative_to(root):
+        raise SourceError(f"no quarantined batch {batch_id} in {settings.quarantine_dir}")
+    landed = json.loads((entry / "batch.json").read_text())
+    if (landed.get("source"), landed.get("period"), str(landed.get("sha256", ""))[:16]) != (match["source"], match["period"], match["sha16"]):
+        raise SourceError(f"{entry / 'batch.json'} does not describe {batch_id}; refused")
+    return entry, landed, registry.get(match["source"])
+
+
+# --------------------------------------------------------------------------- recovery
+def _in_progress(row: dict, now: datetime) -> bool:
+    """A landing whose process may still be working on it: alive on this host, or recent on another."""
+    if row.get("host") == socket.gethostname() and row.get("pid"):
+        if row["pid"] == os.getpid():
+            return False
+        try:
+            os.kill(row["pid"], 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    if row.get("host"):
+        landed_at = datetime.fromisoformat(row.get("landed_at") or row["fetched_at"])
+        return (now - landed_at).total_seconds() < RECOVER_OTHER_HOSTS_AFTER_S
+    return False
+
+
+RECOVER_OTHER_HOSTS_AFTER_S = 3600
+
+
+def orphans(settings: Settings, source: Source) -> list[dict]:
+    """Landed files of `source` with no outcome: records but no Parquet staged from them and no quarantine
+    entry (a crash, a kill -9 or a full disk between landing and commit), or refused unread with no
+    quarantine entry (the disk filled while it was quarantined). The newest landing row of each."""
+    table_dir = settings.validated_dir / source.table.name
+    staged = {p.stem for p in table_dir.glob("*/*.parquet")} if table_dir.is_dir() else set()
+    entries = settings.quarantine_dir / source.name
+    quarantined = {e.name for e in entries.glob("*/*") if (e / "batch.json").is_file()} if entries.is_dir() else set()
+    now = datetime.now(timezone.utc)
+    found: dict[str, dict] = {}
+    for row in read_jsonl(settings.manifest_path):
+        outcome_due = (row.get("status") == STATUS_FETCHED and row.get("records")) or row.get("status") == STATUS_REJECTED
+        if (row.get("source") == source.name and outcome_due
+                and row["sha256"] not in staged and row["sha256"][:16] not in quarantined):
+            found[row["sha256"]] = row
+    return [row for row in found.values() if not _in_progress(row, now)]
+
+
+def recover(settings: Settings, source: Source) -> list[dict]:
+    """Process landed-but-uncommitted files of `source` from the raw zone (`orphans`): gated and committed as
+    if fetched again, with their first fetch's time, so bytes older than the batch serving their period are
+    quarantined as stale rather than published. A file whose raw bytes no longer match stays reported lost."""
+    committed: list[dict] = []
+    for row in orphans(settings, source):
+        if not verify(settings.raw_dir, row):
+            log.error("%s %s: landed file %s is missing or no longer matches its checksum; it cannot be recovered",
+                      source.name, row["period"], row["path"])
+            continue
+        log.warning("%s %s: recovering %s, landed at %s and interrupted before its outcome (%s records)",
+                    source.name, row["period"], row["sha256"][:12], row["fetched_at"], row["records"])
+        fetched = Fetched(row["url"], (settings.raw_dir / row["path"]).read_bytes(), 200, "",
+                          datetime.fromisoformat(row["fetched_at"]).timestamp())
+        try:
+            committed.extend(c for c in ingest_bytes(settings, source, fetched, row["period"] if source.partitioned else None,
+                                                     recovering=True) if not c.get("unchanged"))
+        except (SourceError, gates.GateFailed) as exc:  # quarantined with its reason: an outcome, as any load's
+            log.warning("%s %s: the recovered file was refused: %s", source.name, row["period"], str(exc).splitlines()[0])
     return committed
 
 
@@ -305,12 +469,20 @@ def plan(settings: Settings, source: Source, period: str, lookback: int = 1) -> 
 
 def load_planned(settings: Settings, source: Source, planned: Plan) -> list[dict]:
     """Load one planned period from the first of its locations that is found (unchanged bytes change nothing)."""
+    recovered = recover(settings, source)
     if not planned.locations:
+        serving = validated.current(settings.validated_dir, source.table.name, planned.period)
+        if planned.via == "unlisted" and serving and serving.get("status") == "loaded":
+            append_jsonl(settings.audit_dir / "unlisted.jsonl", {
+                "at": _now_iso(), "source": source.name, "table_name": source.table.name, "period": planned.period,
+                "batch_id": serving["batch_id"], "note": planned.note})
+            raise Withdrawn(f"{source.name} {planned.period}: withdrawn by the source ({planned.note}); the batch loaded "
+                            f"{serving['loaded_at']} keeps serving, flagged in `mapwh status` and the report")
         raise NotPublished(f"{source.name} {planned.period}: {planned.note}")
     for location in planned.locations:
         fetched = source.fetch(settings, location)
         if fetched.status != 404:
-            return ingest_bytes(settings, source, fetched, planned.period)
+            return [*recovered, *ingest_bytes(settings, source, fetched, planned.period)]
     raise NotPublished(f"{source.name} {planned.period}: not at {', '.join(planned.locations)} ({planned.note})")
 
 
@@ -367,7 +539,7 @@ def locate(settings: Settings, source: Source) -> tuple[str, ...]:
 
 def load(settings: Settings, source: Source) -> list[dict]:
     """Every file of a whole source (each file may hold several batches)."""
-    committed = []
+    committed = recover(settings, source)
     for location in locate(settings, source):
         committed.extend(ingest_bytes(settings, source, source.fetch(settings, location)))
     return committed

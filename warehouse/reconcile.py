@@ -8,8 +8,9 @@ of the sha256), per source:
 - a file is **validated** when Parquet files from it hold exactly the records
   the manifest counted when it was parsed (a file of several periods, such as
   the dashboard workbook, sums its periods);
-- a file is **quarantined** when it has a quarantine entry (rejected bytes,
-  a failed gate, a value that did not fit);
+- a file is **quarantined** when it has a whole quarantine entry (its
+  `batch.json`, written last, is there: rejected bytes, a failed gate, a
+  value that did not fit, stale bytes);
 - a file that answered with no records is **empty**;
 - anything else is **lost**, which must never happen.
 
@@ -65,7 +66,7 @@ def reconcile(settings: Settings) -> list[Reconciliation]:
             staged[(source, parquet.stem)] += _parquet_rows(parquet)
     quarantined = {
         (entry.parent.parent.name, entry.name)
-        for entry in settings.quarantine_dir.glob("*/*/*") if entry.is_dir()
+        for entry in settings.quarantine_dir.glob("*/*/*") if (entry / "batch.json").is_file()  # written last: a whole entry
     } if settings.quarantine_dir.exists() else set()
 
     results = {source: Reconciliation(source) for source in tables}

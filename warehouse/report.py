@@ -26,6 +26,7 @@ import pandas as pd
 
 from ingest.core.config import Settings
 from ingest.core.raw_zone import atomic_write
+from warehouse import pipeline
 
 SYNTHETIC_MARK = "SYNTHETIC data"
 
@@ -342,6 +343,9 @@ def build_page(settings: Settings, db_path: Path) -> str:
                             "from audit.gate_results group by gate order by gate")
         revisions = _frame(con, "select source, period, fetched_at, detail from audit.raw_responses where detail like '%differs from the serving batch%' order by fetched_at desc")
         page.section("Data freshness", _table(fresh))
+        withdrawn = pd.DataFrame(pipeline.withdrawn(settings), columns=["table_name", "period", "source", "at", "batch_id", "rows", "note"])
+        if not withdrawn.empty:  # a period the source no longer lists: its loaded rows still serve, and the reader is told
+            page.section("Withdrawn by their source (still served, flagged)", _table(withdrawn.rename(columns={"at": "seen_withdrawn_at"})))
         page.section("Revisions", _table(revisions) if not revisions.empty else "<p>No revisions recorded.</p>")
         page.section("Gate results", _table(gates))
 

@@ -71,14 +71,16 @@ def stage(validated_dir: Path, table: Table, period: str, frame: pd.DataFrame, s
     This is where every value is cast to its column's type: a value that does
     not fit (a street id beyond BIGINT, text in an INTEGER column) raises here,
     before the gate's verdict, so the batch is rejected rather than half-loaded.
-    The file is named by the checksum of the bytes it came from; `commit`
-    makes it serve, `unstage` removes it when the batch is refused.
+    The staged file has a name of its own (`<sha256>.parquet.<uuid>.staged`):
+    two runs may stage the same bytes at once (overlapping look-back windows
+    of a parallel backfill both read a month). `commit` renames it to
+    `<sha256>.parquet`, the name the reconciliation counts, so a batch
+    staged but never committed (a crash during its gate) counts as not yet
+    processed and is recovered; `unstage` removes it when the batch is refused.
     """
-    path = period_dir(validated_dir, table.name, period) / f"{sha256}.parquet"
+    path = period_dir(validated_dir, table.name, period) / f"{sha256}.parquet.{uuid.uuid4().hex}.staged"
     path.parent.mkdir(parents=True, exist_ok=True)
-    # a name of its own: two runs may stage the same bytes at once (overlapping look-back windows of a
-    # parallel backfill both read a month); each writes its own file, and the renames are atomic
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -105,6 +107,10 @@ def unstage(staged: Path | None) -> None:
 
 def commit(validated_dir: Path, table: Table, period: str, staged: Path | None, rows: int, meta: dict) -> dict:
     """Make a staged file the batch serving (table, period); `staged=None` records an empty batch."""
+    if staged is not None:
+        final = staged.with_name(staged.name.split(".parquet.", 1)[0] + ".parquet")
+        os.replace(staged, final)
+        staged = final
     current_batch = dict(meta)
     current_batch["file"] = staged.name if staged is not None else None
     current_batch["rows"] = int(rows) if staged is not None else 0
@@ -137,3 +143,74 @@ def parquet_files(validated_dir: Path, table: str) -> list[Path]:
         for c in all_current(validated_dir, table)
         if c.get("file")
     ]
+
+
+# --------------------------------------------------------------------------- withdrawal (a build refused the batch)
+def _withdrawn_path(validated_dir: Path, table: str, period: str, sha256: str) -> Path:
+    return period_dir(validated_dir, table, period) / f"{sha256}.withdrawn.json"
+
+
+def withdrawn(validated_dir: Path, table: str, period: str, sha256: str) -> dict | None:
+    """The record of a batch a build refused and withdrew from serving (`withdraw`), or None."""
+    path = _withdrawn_path(validated_dir, table, period, sha256)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def withdraw(validated_dir: Path, quarantine_dir: Path, table: str, period: str, batch_id: str, reason: str, *,
+             manifest: list[dict] = ()) -> dict | None:
+    """Take a serving batch out of serving because a build refused it; return what serves the period now.
+
+    The batch it revised serves again when it is known (`revision_of`), its
+    Parquet file is still there and it was not withdrawn itself; otherwise the
+    period is empty (`current.json` removed). Nothing is deleted: the batch's
+    Parquet file stays in the validated zone, `<sha256>.withdrawn.json`
+    beside it records why (so the same bytes are refused if they come again),
+    and `quarantine/<source>/<period>/<sha256[:16]>/` gets `reason.txt` and
+    `batch.json` (with the raw-zone path of its bytes, from `manifest`) like
+    any refused batch. A batch that no longer serves changes nothing (None).
+    The caller holds the writer lock.
+    """
+    serving = current(validated_dir, table, period)
+    if not serving or serving.get("batch_id") != batch_id:
+        return None
+    now = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
+    record = {"withdrawn_at": now, "reason": reason, "batch": serving}
+    _write_json_atomic(_withdrawn_path(validated_dir, table, period, serving["sha256"]), record)
+    landed = next((m for m in reversed(list(manifest)) if m.get("sha256") == serving["sha256"] and m.get("path")), {})
+    entry = quarantine_dir / serving.get("source", table) / period / serving["sha256"][:16]
+    entry.mkdir(parents=True, exist_ok=True)
+    atomic_write(entry / "reason.txt", (reason + "\n").encode())
+    atomic_write(entry / "batch.json", json.dumps({**landed, **serving, "period": period, "withdrawn_at": now},
+                                                  indent=1, sort_keys=True, default=str).encode())
+    restored = _previous(validated_dir, table, period, serving, manifest)
+    path = period_dir(validated_dir, table, period) / "current.json"
+    if restored is None:
+        path.unlink(missing_ok=True)
+    else:
+        _write_json_atomic(path, restored)
+    return restored
+
+
+def _previous(validated_dir: Path, table: str, period: str, batch: dict, manifest) -> dict | None:
+    """The loaded batch `batch` revised, as it served, when its file is there and it was not withdrawn."""
+    seen = set()
+    revised = batch.get("revision_of")
+    while revised and revised.get("sha256") and revised["sha256"] not in seen:
+        seen.add(revised["sha256"])
+        file = f"{revised['sha256']}.parquet"
+        if not (period_dir(validated_dir, table, period) / file).exists():
+            return None
+        gone = withdrawn(validated_dir, table, period, revised["sha256"])
+        if gone:
+            revised = gone["batch"].get("revision_of")  # withdrawn too: the one before it
+            continue
+        landed = next((m for m in reversed(list(manifest)) if m.get("sha256") == revised["sha256"]), {})
+        return {
+            "source": batch.get("source"), "sha256": revised["sha256"], "url": landed.get("url"),
+            "fetched_at": landed.get("fetched_at"), "batch_id": revised.get("batch_id"),
+            "loaded_at": revised.get("loaded_at"), "synthetic": batch.get("synthetic"), "status": "loaded",
+            "warnings": [f"serving again: {batch.get('batch_id')} was withdrawn"], "file": file,
+            "rows": int(revised.get("rows") or 0), "table_name": table, "period": period,
+            "restored_after": batch.get("batch_id"),
+        }
+    return None

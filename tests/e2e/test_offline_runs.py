@@ -164,14 +164,36 @@ def test_kill_9_during_a_build_then_a_rerun_recovers(make_runner, mirror_env):
         assert victim.poll() is None and time.time() < deadline
         time.sleep(0.2)
     time.sleep(2)
-    os.killpg(victim.pid, signal.SIGKILL)
+    assert processes_of(run.home) - {victim.pid}  # the worker (in a session of its own) and dbt are at work
+    os.kill(victim.pid, signal.SIGKILL)  # the supervisor alone, as the OOM killer or `kill -9 <pid>` would
     victim.wait()
-    assert not run.warehouse.exists() and list((run.home / "build").glob("warehouse-*.duckdb"))
+    deadline = time.time() + 15
+    while survivors := processes_of(run.home):  # the worker and dbt die with it: nothing of the run goes on
+        assert time.time() < deadline, f"processes of the killed run still running: {survivors}"
+        time.sleep(0.2)
+    time.sleep(3)
+    assert not run.warehouse.exists() and list((run.home / "build").glob("warehouse-*.duckdb"))  # nothing published
 
     again = run("run", "--sources", "stop_search,reference_data", "--from", "2025-05", "--to", "2025-05")
     assert "built (full: nothing published yet), gated and published" in again.stdout  # the killed build never published
     assert query(run.home, "select count(*) > 3000 from marts.fct_stop_search") == [(True,)]
     assert not list((run.home / "build").glob("warehouse-*"))  # the killed build's file is gone
+
+
+def processes_of(home: Path) -> set[int]:
+    """Live processes whose environment has MAPWH_HOME=home or whose command line names it (a run's
+    supervisor, worker, dbt)."""
+    found, needle = set(), f"MAPWH_HOME={home}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ours = needle in (entry / "environ").read_bytes().split(b"\0") or str(home).encode() in (entry / "cmdline").read_bytes()
+            if ours and (entry / "stat").read_text().split(") ", 1)[1][0] != "Z":
+                found.add(int(entry.name))
+        except OSError:
+            continue  # gone, or not ours to read
+    return found
 
 
 def test_an_unreachable_source_fails_fast_with_one_clear_line(make_runner):

@@ -9,16 +9,19 @@ import pandas as pd
 
 from ingest import registry
 from ingest.core.config import get_settings
+from ingest.london_boundaries import borough_spellings
 from warehouse import gates
 
 
 def _validate(home: str, i: int) -> bool:
     source = registry.get("london_boundaries")
+    names = borough_spellings()[:33]
     frame = pd.DataFrame({
-        "period": "current", "batch_id": f"b{i}", "feature_index": range(33), "name": [f"Borough {n}" for n in range(33)],
+        "period": "current", "batch_id": f"b{i}", "feature_index": range(33), "name": names,
         "geometry_geojson": "{}", "properties_json": "{}", "loaded_at": "2026-01-01T00:00:00+00:00",
     })
-    return gates.validate(get_settings({"MAPWH_HOME": home}), source.suite, frame, target=f"run {i}", batch_id=f"b{i}").success
+    return gates.validate(get_settings({"MAPWH_HOME": home}), source.suite, frame, target=f"run {i}", batch_id=f"b{i}",
+                          parameters={"known_borough_spellings": borough_spellings()}).success
 
 
 def test_parallel_gates_on_one_suite_all_pass_first_time(tmp_path):

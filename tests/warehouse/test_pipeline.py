@@ -19,6 +19,7 @@ from devdata.mirror import serve
 from ingest import registry
 from ingest.core.config import get_settings
 from ingest.core.raw_zone import read_jsonl
+from tests.warehouse.conftest import stops_file
 from warehouse import pipeline, validated
 from warehouse.gates import GateFailed
 
@@ -26,19 +27,6 @@ STOPS = registry.get("police_uk_stop_search")
 TABLE = STOPS.table.name
 DASHBOARD = registry.get("pas_dashboard")
 NEIGHBOURHOOD = "pas/neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv"
-
-
-@pytest.fixture
-def mirror_root(tmp_path):
-    root = tmp_path / "mirror"
-    sample.generate(root, first_month="2024-01", last_month="2024-05", archive_months=(), empty_months=())
-    return root
-
-
-@pytest.fixture
-def settings(tmp_path, mirror_root):
-    with serve(mirror_root) as server:
-        yield get_settings({"MAPWH_HOME": str(tmp_path / "var"), "POLICE_UK_API_URL": server.api_url})
 
 
 def home_with(tmp_path, **env):
@@ -49,10 +37,6 @@ def load(settings, month: str) -> dict:
     (planned,) = pipeline.plan(settings, STOPS, month)
     (committed,) = pipeline.load_planned(settings, STOPS, planned)
     return committed
-
-
-def stops_file(root, month):
-    return root / sample.STOPS_DIR / f"{month}.json"
 
 
 def manifest(settings, period):
@@ -105,7 +89,7 @@ def test_a_malformed_value_rejects_the_batch_and_keeps_its_bytes(settings, mirro
     records[5]["location"] = "51.5,-0.1"  # a string where an object belongs
     broken = json.dumps(records).encode()
     stops_file(mirror_root, "2024-03").write_bytes(broken)
-    with pytest.raises(pipeline.BatchRejected, match="AttributeError"):
+    with pytest.raises(pipeline.BatchRejected, match="record 5: location is a str, expected an object or null"):
         load(settings, "2024-03")
     (quarantined,) = (settings.quarantine_dir / STOPS.name / "2024-03").iterdir()
     assert (quarantined / "payload.json").read_bytes() == broken
@@ -293,7 +277,7 @@ def test_a_value_that_does_not_fit_its_column_rejects_the_batch_before_any_verdi
     located = next(r for r in records if r["location"])
     located["location"]["street"]["id"] = street_id
     stops_file(mirror_root, "2024-02").write_text(json.dumps(records))
-    with pytest.raises(pipeline.BatchRejected, match="(?i)conver|overflow|cast"):
+    with pytest.raises(pipeline.BatchRejected, match="street id.*(is beyond a 64-bit integer|is not a whole number)"):
         load(settings, "2024-02")
     assert validated.current(settings.validated_dir, TABLE, "2024-02") is None
     assert not list((settings.validated_dir / TABLE / "2024-02").glob("*.parquet"))  # nothing half-written
@@ -332,7 +316,7 @@ def test_a_non_finite_coordinate_rejects_the_month(settings, mirror_root, value)
     records = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
     next(r for r in records if r["location"])["location"]["latitude"] = value
     stops_file(mirror_root, "2024-02").write_text(json.dumps(records))
-    with pytest.raises(pipeline.BatchRejected, match="not a finite number"):
+    with pytest.raises(pipeline.BatchRejected, match="coordinate: .* is not a number"):
         load(settings, "2024-02")
     assert_nothing_lost(settings)
 
