@@ -36,7 +36,7 @@ BIN = Path(sys.executable).parent
 
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer", "airflow-worker")
-OTHER_SERVICES = ("redis", "postgres-airflow", "postgres-marts")
+OTHER_SERVICES = ("secrets-check", "redis", "postgres-airflow", "postgres-marts")
 POSTGRES_VOLUMES = {"postgres-airflow": "postgres-airflow-data", "postgres-marts": "postgres-marts-data"}
 EXPECTED_COMMANDS = {
     "airflow-init": ["mapwh", "setup"],
@@ -186,8 +186,13 @@ def test_every_airflow_service_merges_the_common_anchor():
         merged = [value for key, value in node.value if key.tag == "tag:yaml.org,2002:merge"]
         assert any(value is common for value in merged), f"{name} does not merge <<: *airflow-common"
         # and overrides none of what makes it one deployment
-        for key in ("build", "image", "environment", "env_file", "volumes", "user"):
+        for key in ("build", "image", "env_file", "volumes", "user"):
             assert mapping_value(node, key) is None, f"{name} overrides {key} of x-airflow-common"
+        environment = mapping_value(node, "environment")
+        if environment is not None:  # only the worker adds to the common environment (the publisher's DSN), merging it whole
+            assert name == "airflow-worker", f"{name} overrides environment of x-airflow-common"
+            merged = [value for key, value in environment.value if key.tag == "tag:yaml.org,2002:merge"]
+            assert merged and merged[0] is mapping_value(common, "environment"), f"{name} does not merge <<: *airflow-env"
 
 
 def test_airflow_services_share_executor_broker_backend_and_metadata_db():
@@ -196,7 +201,7 @@ def test_airflow_services_share_executor_broker_backend_and_metadata_db():
     env = common["environment"]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] in ("False", "false", False)
-    assert common["env_file"] in (".env", [".env"])
+    assert "env_file" not in common  # each container is given only the secrets it needs
 
     airflow_db = services()["postgres-airflow"]["environment"]
     db = {key: ONLY_REFERENCES.match(airflow_db[key]) and VARIABLE.search(airflow_db[key]).group(1)
@@ -214,19 +219,42 @@ def test_airflow_services_share_executor_broker_backend_and_metadata_db():
     for name in AIRFLOW_SERVICES:
         service = services()[name]
         assert service["build"] == common["build"] and service.get("image") == common.get("image"), name
-        assert service["environment"] == env, name
-        assert service["env_file"] == common["env_file"], name
+        extra = {k: v for k, v in service["environment"].items() if k not in env}
+        assert {k: service["environment"][k] for k in env} == env and set(extra) <= {"MAPWH_PG_DSN"}, name
+        assert "env_file" not in service, name
 
 
-def test_the_marts_dsn_and_reader_password_come_from_env():
-    env = compose()["x-airflow-common"]["environment"]
-    assert env["MAPWH_PG_DSN"] == "postgresql://${MARTS_ADMIN_USER}:${MARTS_ADMIN_PASSWORD}@postgres-marts:5432/${MARTS_DB}"
-    reader = env["MAPWH_PG_READER_PASSWORD"]
-    assert ONLY_REFERENCES.match(reader) and VARIABLE.search(reader).group(1) == "MARTS_READER_PASSWORD"
-    marts = services()["postgres-marts"]["environment"]
-    assert VARIABLE.search(marts["POSTGRES_USER"]).group(1) == "MARTS_ADMIN_USER"
-    assert VARIABLE.search(marts["POSTGRES_PASSWORD"]).group(1) == "MARTS_ADMIN_PASSWORD"
-    assert VARIABLE.search(marts["POSTGRES_DB"]).group(1) == "MARTS_DB"
+def test_the_publisher_is_not_the_superuser_and_only_the_worker_holds_its_dsn():
+    worker = services()["airflow-worker"]["environment"]
+    assert worker["MAPWH_PG_DSN"] == "postgresql://${MARTS_PUBLISHER_USER}:${MARTS_PUBLISHER_PASSWORD}@postgres-marts:5432/${MARTS_DB}"
+    for name, service in services().items():
+        env = service.get("environment") or {}
+        if name != "airflow-worker":
+            assert "MAPWH_PG_DSN" not in env, f"{name} holds the publisher's DSN"
+        assert "MAPWH_PG_READER_PASSWORD" not in env, f"{name} holds the reader's password (the init script sets it)"
+        if name not in ("postgres-marts", "secrets-check"):  # the superuser's password stays in its container
+            assert not any("MARTS_ADMIN_PASSWORD" in str(v) for v in env.values()), f"{name} holds the marts superuser's password"
+    marts = services()["postgres-marts"]
+    assert VARIABLE.search(marts["environment"]["POSTGRES_USER"]).group(1) == "MARTS_ADMIN_USER"
+    assert VARIABLE.search(marts["environment"]["POSTGRES_PASSWORD"]).group(1) == "MARTS_ADMIN_PASSWORD"
+    assert VARIABLE.search(marts["environment"]["POSTGRES_DB"]).group(1) == "MARTS_DB"
+    assert "./docker/postgres-marts-init.sh:/docker-entrypoint-initdb.d/10-mapwh-roles.sh:ro" in marts["volumes"]
+    assert (ROOT / "docker" / "postgres-marts-init.sh").stat().st_mode & 0o111
+
+
+def test_placeholder_secrets_start_nothing():
+    check = services()["secrets-check"]
+    assert check["command"] == ["python", "-m", "warehouse.secrets_check"]
+    secret_names = {m.group(1) or m.group(2) for m in VARIABLE.finditer(COMPOSE.read_text())
+                    if SECRET_NAME.search(m.group(1) or m.group(2))}
+    assert secret_names and secret_names <= set(check["environment"]), secret_names - set(check["environment"])
+    for name in ("redis", "postgres-airflow", "postgres-marts"):  # and every Airflow service waits for those
+        assert services()[name]["depends_on"]["secrets-check"]["condition"] == "service_completed_successfully", name
+    from warehouse import secrets_check
+
+    example = {name: value for name, value in env_example().items() if name in check["environment"]}
+    assert secrets_check.main(example) == 1
+    assert sorted(p.split()[0] for p in secrets_check.problems(example)) == sorted(example)  # each named once
 
 
 def test_dependencies_wait_for_health_and_for_init():
@@ -291,7 +319,7 @@ def test_every_variable_compose_references_is_in_env_example():
     missing = referenced - set(env_example())
     assert not missing, f".env.example lacks {sorted(missing)}"
     for name in ("AIRFLOW_UID", "AIRFLOW_DB_USER", "AIRFLOW_DB_PASSWORD", "AIRFLOW_DB", "MARTS_ADMIN_USER",
-                 "MARTS_ADMIN_PASSWORD", "MARTS_DB", "MARTS_READER_PASSWORD",
+                 "MARTS_ADMIN_PASSWORD", "MARTS_PUBLISHER_USER", "MARTS_PUBLISHER_PASSWORD", "MARTS_DB", "MARTS_READER_PASSWORD",
                  "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY"):
         assert name in env_example(), f".env.example lacks {name}"
 
@@ -336,6 +364,9 @@ def test_volumes_are_declared_and_mounted():
     for name, service in services().items():
         for mount in service.get("volumes") or []:
             source = mount["source"] if isinstance(mount, dict) else mount.split(":")[0]
+            if source.startswith("./"):  # a file of this repository, read-only (the marts' init script)
+                assert (ROOT / source).is_file() and str(mount).endswith(":ro"), f"{name} mounts {mount!r}"
+                continue
             assert source in declared, f"{name} mounts {source!r}: not a declared named volume"
 
 

@@ -18,12 +18,14 @@ import contextlib
 import json
 import sys
 import time
+import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest import registry
 from ingest.core import periods
-from ingest.core.config import get_settings
+from ingest.core.config import get_settings, redact
+from ingest.core.errors import SourceError
 
 # --------------------------------------------------------------------------- arguments
 
@@ -129,9 +131,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     import subprocess
 
     if os.environ.get("MAPWH_RUN_CHILD") == "1":
+        _die_with_supervisor(int(os.environ.get("MAPWH_RUN_SUPERVISOR", "0")))
         return _run_here(args)
     child = subprocess.Popen([sys.executable, "-m", "warehouse.cli", *args.argv],  # noqa: S603 - this CLI again, argv already parsed
-                             env={**os.environ, "MAPWH_RUN_CHILD": "1"}, start_new_session=True)
+                             env={**os.environ, "MAPWH_RUN_CHILD": "1", "MAPWH_RUN_SUPERVISOR": str(os.getpid())},
+                             start_new_session=True)
     stopped: dict[str, float] = {}  # the first signal and when it came
 
     def stop(signum, frame):
@@ -141,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             os.killpg(child.pid, signal.SIGTERM)
 
     grace = float(os.environ.get("MAPWH_STOP_GRACE_S", "5"))
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)}
     try:
         while (code := child.poll()) is None:
             time.sleep(0.2)
@@ -157,6 +161,31 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"half-published; the next run resumes (log in {get_settings().logs_dir})", flush=True)
         return 128 + signum
     return code
+
+
+def _die_with_supervisor(supervisor: int) -> None:
+    """In the child of `mapwh run`: when the supervisor is gone (killed by a signal it cannot catch, SIGKILL),
+    end this whole process group (dbt and every other child included) at once.
+
+    The child runs in a session of its own (so that a signal meant for the
+    supervisor's terminal does not reach Airflow's task runner first), so the
+    kernel would not end it with the supervisor: a watchdog thread notices
+    the re-parenting within half a second and kills the group with SIGKILL.
+    What was committed stays; the build in progress never publishes.
+    """
+    import os
+    import signal
+    import threading
+
+    if not supervisor:
+        return
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(0.5)
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="mapwh-die-with-supervisor", daemon=True).start()
 
 
 def _run_here(args: argparse.Namespace) -> int:
@@ -211,9 +240,8 @@ def _run(out, settings, chosen: list[str], args, path) -> int:
 
 
 def _run_partitioned(out, settings, dag, source, args) -> tuple[bool, bool]:
-    from warehouse import console, validated
+    from warehouse import console, pipeline, validated
 
-    from ingest.core.errors import SourceError
 
     first, last = args.from_month, args.to_month
     if not (first and last):
@@ -239,6 +267,9 @@ def _run_partitioned(out, settings, dag, source, args) -> tuple[bool, bool]:
             elif tasks.get("load") == "success":
                 loaded = True
                 bar.console.print(f"  {_batch_line(validated.current(settings.validated_dir, source.table.name, month))}")
+            elif any(w["period"] == month for w in pipeline.withdrawn(settings) if w["table_name"] == source.table.name):
+                bar.console.print(f"  {month} WITHDRAWN: the source no longer lists it; the loaded batch keeps serving, "
+                                  f"flagged (`mapwh status`)")
             elif validated.current(settings.validated_dir, source.table.name, month):
                 bar.console.print(f"  {month} unchanged since its last load")
             else:
@@ -312,7 +343,7 @@ def _postgres_line(settings) -> str:
     try:
         served = serve_pg.served(settings)
     except Exception as exc:  # noqa: BLE001 - status reports, it does not fail
-        return f"postgres   unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+        return redact(f"postgres   unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}", settings)
     if not served:
         return f"postgres   schema {serve_pg.schema_name(settings)} not published yet (`mapwh publish`)"
     return (f"postgres   schema {serve_pg.schema_name(settings)} serves build {served['build']} "
@@ -351,7 +382,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- accept
 def cmd_accept(args: argparse.Namespace) -> int:
     """Let a quarantined suspect revision replace the batch it would shrink (after review)."""
-    from ingest.core.errors import SourceError
     from warehouse import pipeline
     from warehouse.gates import GateFailed
 
@@ -359,7 +389,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
     try:
         committed = pipeline.accept(settings, args.batch_id)
     except (SourceError, GateFailed) as exc:
-        print(f"mapwh accept: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(redact(f"mapwh accept: {str(exc).splitlines()[0]}", settings), file=sys.stderr)
         return 1
     for batch in committed:
         print(f"accepted {args.batch_id}: {_batch_line(batch)}; run `mapwh run` (or the build DAG) to publish it")
@@ -381,8 +411,16 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- status
-def _age(delta) -> str:
+def _ago(delta) -> str:
+    """`5 min ago`; a time ahead of this machine's clock (the loader's clock was fast) says so, never a negative age."""
     seconds = int(delta.total_seconds())
+    if seconds < -60:
+        return f"{_age(-delta)} in the future (a clock ahead of this one's)"
+    return f"{_age(delta)} ago"
+
+
+def _age(delta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
     if seconds < 3600:
         return f"{seconds // 60} min"
     if seconds < 86400 * 2:
@@ -415,7 +453,7 @@ def _latest_pas_quarters(settings) -> list[tuple]:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from ingest.core.raw_zone import read_jsonl
-    from warehouse import validated
+    from warehouse import pipeline, validated
 
     settings = get_settings()
     now = datetime.now(timezone.utc)
@@ -437,13 +475,14 @@ def cmd_status(args: argparse.Namespace) -> int:
                           "revisions": read_jsonl(settings.audit_dir / "revisions.jsonl"),
                           "reconciliation": [{**vars(r), "holds": r.holds} for r in reconcile(settings)],
                           "load_failures": read_jsonl(settings.audit_dir / "task_failures.jsonl"),
-                          "discovered": list(_discovered(settings).values())}, indent=1, default=str))
+                          "discovered": list(_discovered(settings).values()),
+                          "withdrawn": pipeline.withdrawn(settings)}, indent=1, default=str))
         return 0
 
     print(f"MAPWH_HOME {settings.home}")
     if published:
         print(f"warehouse  {settings.warehouse_path} serves build {build or 'unknown'} "
-              f"(published {published:%Y-%m-%d %H:%M} UTC, {_age(now - published)} ago; {_build_mode(settings)})")
+              f"(published {published:%Y-%m-%d %H:%M} UTC, {_ago(now - published)}; {_build_mode(settings)})")
     else:
         print("warehouse  not built yet (run `mapwh run`)")
     print(_postgres_line(settings))
@@ -474,14 +513,17 @@ def cmd_status(args: argparse.Namespace) -> int:
             verdicts = [verdict(c) for c in batches]
             gates = f"{sum(v.startswith('passed') for v in verdicts)} passed" + (
                 f", {sum('warning' in v for v in verdicts)} with warnings" if any("warning" in v for v in verdicts) else "")
-            print(f"  {table:<26} {span:<30} {sum(c['rows'] for c in batches):>10,}  {_age(now - newest) + ' ago':<12} {gates}")
+            print(f"  {table:<26} {span:<30} {sum(c['rows'] for c in batches):>10,}  {_ago(now - newest):<12} {gates}")
 
     stops = [c for c in current if c["table_name"] == "police_uk_stop_searches" and c["status"] == "loaded"]
     if stops:
         latest = max(stops, key=lambda c: c["period"])
-        print(f"\nfreshness: latest stop-and-search month {latest['period']}, loaded {_age(now - datetime.fromisoformat(latest['loaded_at']))} ago")
+        print(f"\nfreshness: latest stop-and-search month {latest['period']}, loaded {_ago(now - datetime.fromisoformat(latest['loaded_at']))}")
     for source, quarter in _latest_pas_quarters(settings):
         print(f"freshness: PAS {source} figures up to the quarter ending {quarter}")
+    for w in pipeline.withdrawn(settings):
+        print(f"WITHDRAWN: {w['table_name']} {w['period']} is no longer listed by {w['source']} (seen {w['at'][:16]}); "
+              f"its {w['rows']:,} rows loaded before keep serving, flagged")
     recorded = _discovered(settings)
     if recorded:
         print("discovered (each catalogue's answer at the last load; `mapwh sources --discover` asks again):")
@@ -509,7 +551,8 @@ def cmd_status(args: argparse.Namespace) -> int:
           f"{totals[2]:,} quarantined" + ("; nothing lost" if all(r.holds for r in results) else "; SOME LOST:"))
     for r in results:
         if args.periods or not r.holds:
-            verdict = "holds" if r.holds else f"LOST {len(r.lost)} file(s): {', '.join(h[:12] for h in r.lost)}"
+            verdict = "holds" if r.holds else (f"LOST {len(r.lost)} file(s): {', '.join(h[:12] for h in r.lost)} "
+                                               f"(landed, no outcome yet: the next load of the source processes them)")
             print(f"  {r.source:<26} {r.files:>4} files {r.received:>10,} = {r.validated:>10,} + {r.quarantined:>8,}  {verdict}")
 
     failed = [g for g in gate_rows if not g["success"]]
@@ -551,7 +594,6 @@ def _discovered(settings) -> dict[str, dict]:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """Every source: its DAG, table, suite, where this configuration reads it from, and what its catalogue lists."""
-    from ingest.core.errors import SourceError
     from warehouse import pipeline
 
     settings = get_settings()
@@ -643,8 +685,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
     try:
         return args.func(args)
-    except OSError as exc:  # an unwritable MAPWH_HOME, a full disk: one line, not a traceback
-        print(f"mapwh {args.command}: {exc}", file=sys.stderr)
+    except (OSError, SourceError) as exc:  # an unwritable MAPWH_HOME, a full disk, a server down: one line, not a traceback
+        print(redact(f"mapwh {args.command}: {exc}".splitlines()[0], get_settings()), file=sys.stderr)
+        return 1
+    except Exception:  # a fault of ours: the traceback, with every secret in it redacted
+        print(redact(traceback.format_exc(), get_settings()), file=sys.stderr)
         return 1
 
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,16 +24,55 @@ from typing import Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ingest.core.config import get_settings, redact as redact_with
+
+_SETTINGS = []  # the environment whose secret values a session redacts (read when it starts)
+
+
+def redact(text: str) -> str:
+    return redact_with(text, _SETTINGS[-1] if _SETTINGS else None)
+
 
 def log_path(logs_dir: Path, command: str) -> Path:
+    """A new log file's path; the folder is the owner's alone (0700): logs may quote errors, URLs and settings."""
     logs_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(logs_dir, 0o700)
     return logs_dir / f"mapwh-{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
+
+
+class Redacting(logging.Filter):
+    """The one redaction filter: every record a handler writes has its secrets replaced (`config.redact`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = redact(message), None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def _pump(source_fd: int, target_fd: int) -> None:
+    """Copy what child processes and libraries write to stdout/stderr into the log, a line at a time, redacted."""
+    with os.fdopen(source_fd, "rb", buffering=0) as pipe:
+        pending = b""
+        while chunk := pipe.read(65536):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if lines:
+                os.write(target_fd, redact(b"\n".join(lines).decode("utf-8", "replace")).encode() + b"\n")
+        if pending:
+            os.write(target_fd, redact(pending.decode("utf-8", "replace")).encode())
 
 
 @contextlib.contextmanager
 def session(path: Path, *, verbose: bool) -> Iterator[Console]:
     """A console for progress and summaries; everything else into `path` (and, verbose, the terminal)."""
+    _SETTINGS.append(get_settings())
+    os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))  # the file is the owner's alone
     handler = logging.FileHandler(path)
+    handler.addFilter(Redacting())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -42,21 +82,27 @@ def session(path: Path, *, verbose: bool) -> Iterator[Console]:
     if verbose:
         console_handler = logging.StreamHandler(sys.stderr)
         console_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        console_handler.addFilter(Redacting())
         root.addHandler(console_handler)
         try:
-            yield Console(highlight=False, soft_wrap=True)
+            yield RedactingConsole(highlight=False, soft_wrap=True, markup=False)
         finally:
             root.removeHandler(console_handler)
             root.removeHandler(handler)
+            _SETTINGS.pop()
         return
 
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    console = Console(file=os.fdopen(os.dup(1), "w", buffering=1), highlight=False, soft_wrap=True)
-    target = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.dup2(target, 1)
-    os.dup2(target, 2)
+    console = RedactingConsole(file=os.fdopen(os.dup(1), "w", buffering=1), highlight=False, soft_wrap=True, markup=False)
+    target = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    read_end, write_end = os.pipe()
+    pump = threading.Thread(target=_pump, args=(read_end, target), name="mapwh-log-pump", daemon=True)
+    pump.start()
+    os.dup2(write_end, 1)
+    os.dup2(write_end, 2)
+    os.close(write_end)
     try:
         yield console
     finally:
@@ -64,17 +110,26 @@ def session(path: Path, *, verbose: bool) -> Iterator[Console]:
         sys.stderr.flush()
         os.dup2(saved[0], 1)
         os.dup2(saved[1], 2)
+        pump.join(timeout=10)  # the pipe's last writer is gone (children that outlive the run keep it open)
         for fd in (*saved, target):
             os.close(fd)
         root.removeHandler(handler)
         handler.close()
         console.file.close()
+        _SETTINGS.pop()
+
+
+class RedactingConsole(Console):
+    """Rich's console with markup off (data text such as `[/x]` is printed as is) and every line redacted."""
+
+    def print(self, *objects, **kwargs) -> None:  # noqa: A003 - rich's name
+        super().print(*(redact(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
 
 def progress(console: Console) -> Progress:
     return Progress(
         SpinnerColumn(),
-        TextColumn("{task.description:<34}"),
+        TextColumn("{task.description:<34}", markup=False),
         BarColumn(bar_width=24),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

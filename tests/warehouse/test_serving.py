@@ -19,9 +19,9 @@ import pytest
 
 from devdata import sample
 from devdata.mirror import serve, source_environment
+from devdata.pgserver import Cluster, server_bindir
 from ingest import registry
 from ingest.core.config import get_settings
-from devdata.pgserver import Cluster, server_bindir
 from tests.conftest import required
 from warehouse import build, pipeline, serve_pg
 
