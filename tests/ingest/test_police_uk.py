@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ingest import police_uk
 from ingest.core.config import get_settings
@@ -428,9 +431,9 @@ def test_a_street_id_that_is_not_a_whole_number_is_refused_never_rounded(street_
 
 
 def test_whole_street_ids_are_kept_exactly():
-    for given, kept in ((1673045, 1673045), (1673045.0, 1673045), ("1673045", 1673045), (None, None)):
+    for published, kept in ((1673045, 1673045), (1673045.0, 1673045), ("1673045", 1673045), (None, None)):
         frame = police_uk.parse_api_records(_one(location={"latitude": "51.5", "longitude": "-0.1",
-                                                           "street": {"id": given, "name": "x"}}), period="2024-09")
+                                                           "street": {"id": published, "name": "x"}}), period="2024-09")
         assert frame.loc[0, "street_id"] == kept and type(frame.loc[0, "street_id"]) is type(kept)
 
 
@@ -464,3 +467,27 @@ def test_a_coordinate_that_is_not_plainly_a_number_is_refused(coordinate):
         police_uk.parse_archive_csv(("\n".join([",".join(police_uk.ARCHIVE_HEADER),
                                                 ",".join(f'"{v}"' for v in _row(coordinate, "0.5"))]) + "\n").encode(),
                                     period="2024-03")
+
+
+MEMBER_PARTS = st.tuples(
+    st.sampled_from(["", "2024-09/", "2024-10/", "data/2024-09/", "x/"]),
+    st.sampled_from(["2024-09", "2024-10", "2024-9"]),
+    st.sampled_from(["metropolitan", "Metropolitan", "city-of-london", "kent", "x"]),
+    st.sampled_from(["-stop-and-search.csv", "-Stop-And-Search.CSV", "-street.csv", "-stop-and-search.csv.bak"]),
+)
+
+
+@given(st.lists(MEMBER_PARTS.map("".join), max_size=8))
+def test_archive_member_names_are_each_read_or_the_archive_refused(names):
+    """Hypothesis over archive listings: every member that looks like the month's stop-and-search data is
+    packed under a name of its own; two that would collide (up to case) refuse the archive; nothing that
+    looks like the month's data is dropped without a word."""
+    wanted = [n for n in dict.fromkeys(names) if police_uk.looks_like_stop_and_search(n)
+              and (Path(n).name.lower().startswith("2024-09-") or Path(n).parent.name == "2024-09")]
+    packed = [f"2024-09/{Path(n).name}".lower() for n in wanted]
+    try:
+        chosen = police_uk._month_member_names(list(dict.fromkeys(names)), "2024-09", "test")
+    except SourceFormatError as exc:
+        assert len(set(packed)) < len(packed) and "same file" in str(exc)
+    else:
+        assert sorted(chosen.values()) == sorted(wanted) and len(set(packed)) == len(packed)

@@ -6,6 +6,8 @@ point where the column has them, thousands commas only where the published forma
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ingest import census, pas_dashboard, pas_microdata, pas_neighbourhood
 from ingest.core import numbers
@@ -69,3 +71,24 @@ def test_a_dashboard_proportion_is_read_strictly(cell):
     assert pas_dashboard._parse_number("0,84", ",", "row 2") == 0.84
     with pytest.raises(SourceFormatError, match="row 2: not a number"):
         pas_dashboard._parse_number(cell, ".", "row 2")
+
+
+@given(st.text(max_size=12))
+def test_any_text_is_read_as_a_number_only_when_it_is_plainly_one(text):
+    """Hypothesis over any text: read exactly when it is an optional minus, ASCII digits and at most one
+    interior point, and then to the value Python's float gives those characters."""
+    import re
+
+    plain = re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text) is not None
+    try:
+        value = numbers.parse_number(text, what="w", sign=True, fraction=True)
+    except SourceFormatError:
+        assert not plain, text
+    else:
+        assert plain and value == float(text), text
+
+
+@given(st.integers(min_value=-(10**30), max_value=10**30))
+def test_every_plainly_written_integer_reads_to_itself(n):
+    assert numbers.parse_integer(str(n), what="w", sign=True) == n
+    assert numbers.parse_integer(f"{n:,}", what="w", sign=True, thousands=True) == n

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from devdata import sample
@@ -200,3 +201,22 @@ def test_a_batch_that_passes_its_gate_but_fails_a_dbt_test_is_withdrawn_and_the_
     with pytest.raises(pipeline.BatchRejected, match="withdrawn from serving"):
         pipeline.ingest_bytes(settings, STOPS, Fetched("http://x/?force=metropolitan&date=2024-11", leap, 200, "", 0.0), "2024-11")
     assert holds(settings)
+
+
+@hypothesis_settings(max_examples=12, deadline=None)
+@given(st.text(min_size=1, max_size=20))
+def test_a_boundary_name_passes_the_gate_exactly_when_the_build_maps_it(tmp_path_factory, name):
+    """Hypothesis over names (look-alike letters, spacing, case): the gate passes a file exactly when each
+    name is a spelling the build joins to a borough (the seeds), so it never passes what the build cannot name."""
+    import pandas as pd
+
+    from ingest.london_boundaries import borough_spellings
+
+    spellings = borough_spellings()
+    names = [name, *[s for s in spellings if s != name][:32]]
+    frame = pd.DataFrame({"period": "current", "batch_id": "b", "feature_index": range(33), "name": names,
+                          "geometry_geojson": "{}", "properties_json": "{}", "loaded_at": "2026-01-01T00:00:00+00:00"})
+    home = get_settings({"MAPWH_HOME": str(tmp_path_factory.mktemp("gate"))})
+    result = gates.validate(home, "london_boundaries", frame, target="t", batch_id="b",
+                            parameters={"known_borough_spellings": spellings})
+    assert result.success == (name in spellings), (name, result.summary())
