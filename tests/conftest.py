@@ -114,6 +114,8 @@ SLOW_FIRST = (
     "tests/devdata/test_bench.py",
     "tests/warehouse/test_serving.py",
     "tests/warehouse/test_build.py",
+    "tests/warehouse/test_gate_is_build.py",
+    "tests/warehouse/test_faults.py",
 )
 
 
