@@ -423,17 +423,27 @@ def orphans(settings: Settings, source: Source) -> list[dict]:
     entry (a crash, a kill -9 or a full disk between landing and commit), or refused unread with no
     quarantine entry (the disk filled while it was quarantined). The newest landing row of each."""
     table_dir = settings.validated_dir / source.table.name
-    staged = {p.stem for p in table_dir.glob("*/*.parquet")} if table_dir.is_dir() else set()
+    staged: dict[str, list[Path]] = {}
+    for path in table_dir.glob("*/*.parquet") if table_dir.is_dir() else ():
+        staged.setdefault(path.stem, []).append(path)
     entries = settings.quarantine_dir / source.name
     quarantined = {e.name for e in entries.glob("*/*") if (e / "batch.json").is_file()} if entries.is_dir() else set()
     now = datetime.now(timezone.utc)
     found: dict[str, dict] = {}
     for row in read_jsonl(settings.manifest_path):
         outcome_due = (row.get("status") == STATUS_FETCHED and row.get("records")) or row.get("status") == STATUS_REJECTED
-        if (row.get("source") == source.name and outcome_due
-                and row["sha256"] not in staged and row["sha256"][:16] not in quarantined):
+        if row.get("source") == source.name and outcome_due and row["sha256"][:16] not in quarantined:
             found[row["sha256"]] = row
-    return [row for row in found.values() if not _in_progress(row, now)]
+    # a file of one period is done once its Parquet is there; a file of several (a workbook, a respondent
+    # file of two years) only once its periods' Parquet hold all its records (a crash may fall between them)
+    return [row for sha, row in found.items() if not _in_progress(row, now)
+            and (sha not in staged or (not source.partitioned and _rows(staged[sha]) < (row.get("records") or 0)))]
+
+
+def _rows(parquet_files: list[Path]) -> int:
+    import duckdb
+
+    return duckdb.execute("select count(*) from read_parquet(?)", [[str(p) for p in parquet_files]]).fetchone()[0]
 
 
 def recover(settings: Settings, source: Source) -> list[dict]:

@@ -1,9 +1,10 @@
 """The compose deployment's Airflow topology, run outside containers on the project's dags/.
 
 docker-compose.yml is read with PyYAML (as tests/test_deployment.py does) and its services are run
-as plain processes with the environment every Airflow container gets: `.env` (written from
-.env.example with every change-me replaced by a generated secret), then the `x-airflow-common`
-environment with its `${VAR}`s resolved, then only what differs outside containers: the service
+as plain processes, each with the environment its container gets (no env_file: the service's own
+`environment:`, with its `${VAR}`s resolved from a `.env` written from .env.example with every
+change-me replaced by a generated secret, which secrets-check passes), then only what differs
+outside containers: the service
 hostnames become 127.0.0.1 and free ports, the named volume and the image's project directory
 become local paths. PostgreSQL (two throwaway clusters, devdata/pgserver.py: `postgres-airflow`
 for Airflow's metadata and the Celery results, `postgres-marts` for the published marts) and
@@ -148,6 +149,16 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
                 con.execute(f"create role \"{db['POSTGRES_USER']}\" login superuser password '{db['POSTGRES_PASSWORD']}'")
                 con.execute(f"create database \"{db['POSTGRES_DB']}\" owner \"{db['POSTGRES_USER']}\"")
             databases[name] = db
+        # postgres-marts's first start: docker/postgres-marts-init.sh makes the publisher and the reader
+        init = subprocess.run(["bash", str(PROJECT_ROOT / "docker" / "postgres-marts-init.sh")], capture_output=True, text=True,  # noqa: S603, S607
+                              env={**os.environ, **databases["postgres-marts"], "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+                                   "PGHOST": "127.0.0.1", "PGPORT": str(postgres["postgres-marts"].port)}, timeout=120)
+        assert init.returncode == 0, init.stderr[-3000:]
+        # and before anything, secrets-check on the secrets it is given (a deployer's .env passes)
+        check = {key: interpolate(value, variables) for key, value in services()["secrets-check"]["environment"].items()}
+        checked = subprocess.run([sys.executable, "-m", "warehouse.secrets_check"], env={**os.environ, **check},  # noqa: S603
+                                 capture_output=True, text=True, timeout=120)
+        assert checked.returncode == 0, checked.stderr
         server = stack.enter_context(serve(root))
 
         # ------------------------------------------------------------ the Airflow containers' environment
@@ -181,11 +192,17 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
         assert environment["AIRFLOW__CELERY__BROKER_URL"] == redis.url()
         home = Path(environment["MAPWH_HOME"])
 
-        env = {
+        def container_env(service: str) -> dict[str, str]:
+            """What the service's container is given (no env_file: its own `environment:`), made local, and
+            what differs outside containers."""
+            own = {key: outside(interpolate(value, variables)) for key, value in services()[service]["environment"].items()}
+            return {**base, **own, **local}
+
+        base = {
             # the caller's own Airflow and warehouse settings stay out
             **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MAPWH_"))},
-            **variables,  # env_file: .env
-            **environment,
+        }
+        local = {
             # on PATH in the image
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             # the sample on 127.0.0.1 (a deployment's .env would name the real sources)
@@ -199,6 +216,8 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
             "MAPWH_TASK_RETRIES": "2",
             "MAPWH_RETRY_DELAY_S": "5",
         }
+        env = container_env("airflow-scheduler")
+        assert "MAPWH_PG_DSN" not in env and "MAPWH_PG_DSN" in container_env(WORKER)  # the worker alone publishes
         metadata = postgres["postgres-airflow"].dsn(dbname=databases["postgres-airflow"]["POSTGRES_DB"])
 
         def argv(service: str) -> list[str]:
@@ -213,7 +232,7 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
                                   env=env, capture_output=True, text=True, timeout=120)
         assert executor.returncode == 0, \
             f"the CeleryExecutor does not import with the installed (locked) packages:\n{executor.stderr[-1500:]}"
-        setup = subprocess.run(argv(INIT), env=env, capture_output=True, text=True, timeout=300)  # noqa: S603 - the venv's mapwh
+        setup = subprocess.run(argv(INIT), env=container_env(INIT), capture_output=True, text=True, timeout=300)  # noqa: S603 - the venv's mapwh
         assert setup.returncode == 0, setup.stderr[-3000:]
 
         processes: dict[str, subprocess.Popen] = {}
@@ -221,7 +240,7 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
 
         def start(service: str) -> None:
             with (logs / f"{service}.log").open("w") as log:
-                processes[service] = subprocess.Popen(argv(service), env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603 - the venv's airflow
+                processes[service] = subprocess.Popen(argv(service), env=container_env(service), stdout=log, stderr=subprocess.STDOUT,  # noqa: S603 - the venv's airflow
                                                       start_new_session=True)
 
         # compose's order: after airflow-init, every service; those that depend on a healthy api-server (the

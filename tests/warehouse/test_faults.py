@@ -21,6 +21,7 @@ import pytest
 
 from devdata import sample
 from ingest import registry
+from ingest.core.config import get_settings
 from ingest.core.http import Fetched
 from tests.warehouse.conftest import stops_file
 from warehouse import cli, console, pipeline, validated
@@ -154,6 +155,33 @@ def test_a_crash_between_landing_and_commit_is_recovered_by_the_next_load(settin
     serving = validated.current(settings.validated_dir, TABLE, "2024-03")
     assert serving["status"] == "loaded" and serving["sha256"] == orphan["sha256"] and serving["fetched_at"] == orphan["fetched_at"]
     assert holds(settings) and pipeline.orphans(settings, STOPS) == []
+
+
+def test_a_crash_between_the_periods_of_a_two_year_file_is_recovered(tmp_path, mirror_root, monkeypatch):
+    """The public PAS file FY 15-17 holds two financial years: a crash after the first is committed leaves the
+    file short of its records; the next load of the source commits the second year."""
+    source = registry.get("pas_microdata")
+    settings = get_settings({"MAPWH_HOME": str(tmp_path / "var"),
+                             "PAS_MICRODATA_URL": str(mirror_root / "pas" / "ward_level" / "PAS_ward_level_FY_15_17.csv")})
+    real, calls = validated.stage, []
+
+    def second_one_killed(*args, **kwargs):
+        calls.append(args[2])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(validated, "stage", second_one_killed)
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.load(settings, source)
+    first, second = calls
+    assert validated.current(settings.validated_dir, source.table.name, first) and \
+        validated.current(settings.validated_dir, source.table.name, second) is None
+    assert lost(settings) > 0 and len(pipeline.orphans(settings, source)) == 1
+    pipeline.load(settings, source)
+    assert validated.current(settings.validated_dir, source.table.name, second)["status"] == "loaded"
+    assert holds(settings) and pipeline.orphans(settings, source) == []
 
 
 def test_an_orphan_older_than_the_batch_serving_is_quarantined_not_published(settings, mirror_root, monkeypatch):
