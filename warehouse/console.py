@@ -24,13 +24,14 @@ from typing import Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ingest.core.config import get_settings, redact as redact_with
+from ingest.core.config import get_settings, secret_values
+from ingest.core.config import redact as redact_with
 
-_SETTINGS = []  # the environment whose secret values a session redacts (read when it starts)
+_SECRETS: list[list[str]] = []  # the secret values a session redacts (read once, when it starts)
 
 
 def redact(text: str) -> str:
-    return redact_with(text, _SETTINGS[-1] if _SETTINGS else None)
+    return redact_with(text, secrets=_SECRETS[-1] if _SECRETS else [])
 
 
 def log_path(logs_dir: Path, command: str) -> Path:
@@ -69,7 +70,7 @@ def _pump(source_fd: int, target_fd: int) -> None:
 @contextlib.contextmanager
 def session(path: Path, *, verbose: bool) -> Iterator[Console]:
     """A console for progress and summaries; everything else into `path` (and, verbose, the terminal)."""
-    _SETTINGS.append(get_settings())
+    _SECRETS.append(secret_values(get_settings()))
     os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))  # the file is the owner's alone
     handler = logging.FileHandler(path)
     handler.addFilter(Redacting())
@@ -89,7 +90,7 @@ def session(path: Path, *, verbose: bool) -> Iterator[Console]:
         finally:
             root.removeHandler(console_handler)
             root.removeHandler(handler)
-            _SETTINGS.pop()
+            _SECRETS.pop()
         return
 
     sys.stdout.flush()
@@ -116,7 +117,7 @@ def session(path: Path, *, verbose: bool) -> Iterator[Console]:
         root.removeHandler(handler)
         handler.close()
         console.file.close()
-        _SETTINGS.pop()
+        _SECRETS.pop()
 
 
 class RedactingConsole(Console):

@@ -141,31 +141,36 @@ def _dsn_passwords(text: str) -> list[str]:
     return found
 
 
-def redact(text: str, settings: Settings | Mapping[str, str] | None = None) -> str:
+def secret_values(settings: Settings | Mapping[str, str]) -> list[str]:
+    """The literal secrets `redact` looks for in `settings` (longest first): the values of every variable named
+    like a secret (`SECRET_SETTING`) and every password embedded in a variable's connection string."""
+    environ = settings.environ if isinstance(settings, Settings) else settings
+    secrets: set[str] = set()
+    for name, value in environ.items():
+        value = (value or "").strip()
+        if not value:
+            continue
+        if SECRET_SETTING.search(name):
+            secrets.add(value)
+        secrets.update(_dsn_passwords(value))
+    return sorted((s for s in secrets if len(s) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+
+
+def redact(text: str, settings: Settings | Mapping[str, str] | None = None, *, secrets: list[str] | None = None) -> str:
     """`text` with every password in a connection string replaced by `***`.
 
     Both forms: `postgresql://user:secret@host/db` (any scheme) and `... password=secret ...` (libpq's
     key=value, quoted or not). With `settings` (a Settings or a mapping of variables), also the literal
     values, wherever they appear, of every variable whose name ends in PASSWORD, SECRET, KEY or TOKEN and
     of every password embedded in any variable's connection string (e.g. MAPWH_PG_DSN's), so a driver
-    message that echoes a password without its DSN is redacted too. Values shorter than 4 characters are
-    not searched for as literals.
+    message that echoes a password without its DSN is redacted too; `secrets` is that list computed once
+    (`secret_values`), for a caller redacting many lines. Values shorter than 4 characters are not
+    searched for as literals.
     """
     if not text:
         return text
-    secrets: set[str] = set()
-    if settings is not None:
-        environ = settings.environ if isinstance(settings, Settings) else settings
-        for name, value in environ.items():
-            value = (value or "").strip()
-            if not value:
-                continue
-            if SECRET_SETTING.search(name):
-                secrets.add(value)
-            secrets.update(_dsn_passwords(value))
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= MIN_SECRET_LENGTH:
-            text = text.replace(secret, REDACTED)
+    for secret in secrets if secrets is not None else (secret_values(settings) if settings is not None else ()):
+        text = text.replace(secret, REDACTED)
     text = _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
     return _KEY_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
 

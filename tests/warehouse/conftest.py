@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from devdata import sample
@@ -10,10 +12,18 @@ from devdata.mirror import serve
 from ingest.core.config import get_settings
 
 
-@pytest.fixture
-def mirror_root(tmp_path):
-    root = tmp_path / "mirror"
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory):
+    """The sample, generated once per session (it is deterministic); each test gets a copy to change."""
+    root = tmp_path_factory.mktemp("sample-template") / "mirror"
     sample.generate(root, first_month="2024-01", last_month="2024-05", archive_months=(), empty_months=())
+    return root
+
+
+@pytest.fixture
+def mirror_root(tmp_path, sample_template):
+    root = tmp_path / "mirror"
+    shutil.copytree(sample_template, root)
     return root
 
 

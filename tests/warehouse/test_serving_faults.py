@@ -28,7 +28,8 @@ from warehouse.serve_pg import PublishError
 
 ROOT = Path(__file__).resolve().parents[2]
 READER = "mapwh_reader"
-BI_READER = "bi_reader"  # the reader of the database of its own (one reader role per marts database)
+BI_READER = "bi_reader"
+COMPOSE_READER = "compose_reader"  # the reader docker/postgres-marts-init.sh makes, by a name of its own here  # the reader of the database of its own (one reader role per marts database)
 
 
 @pytest.fixture(scope="module")
@@ -296,19 +297,21 @@ def test_the_compose_init_script_makes_a_publisher_that_is_no_superuser_and_a_lo
         pg.execute("create database compose_marts")
     env = {**os.environ, "PATH": f"{cluster.bindir}:{os.environ['PATH']}", "PGHOST": "127.0.0.1", "PGPORT": str(cluster.port),
            "POSTGRES_USER": "postgres", "POSTGRES_DB": "compose_marts", "MARTS_PUBLISHER_USER": "compose_publisher",
-           "MARTS_PUBLISHER_PASSWORD": "publisher-Pw-0123456789", "MARTS_READER_PASSWORD": "reader-Pw-0123456789"}
+           "MARTS_PUBLISHER_PASSWORD": "publisher-Pw-0123456789", "MARTS_READER_PASSWORD": "reader-Pw-0123456789",
+           "MARTS_READER_ROLE": COMPOSE_READER}  # a reader of its own: the module's other tests granted theirs elsewhere
     for attempt in range(2):  # and again, as on a restart with the data volume kept: idempotent
         done = subprocess.run(["bash", str(ROOT / "docker" / "postgres-marts-init.sh")], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     with admin(cluster, "compose_marts") as pg:
         assert pg.execute("select rolsuper, rolcreaterole, rolcreatedb from pg_roles where rolname = 'compose_publisher'").fetchone() \
             == (False, False, False)
-        assert pg.execute("select has_database_privilege(%s, 'compose_marts', 'TEMP')", [READER]).fetchone() == (False,)
+        assert pg.execute("select has_database_privilege(%s, 'compose_marts', 'TEMP')", [COMPOSE_READER]).fetchone() == (False,)
     caplog.set_level("WARNING", logger="warehouse.serve_pg")
-    settings = settings_for(tmp_path, cluster.dsn(user="compose_publisher", dbname="compose_marts"))
+    settings = settings_for(tmp_path, cluster.dsn(user="compose_publisher", dbname="compose_marts"),
+                            MAPWH_PG_READER_ROLE=COMPOSE_READER)
     published = serve_pg.publish(settings, make_warehouse(tmp_path / "w.duckdb", "build-compose"))
     assert published["build"] == "build-compose" and published["tables"] == {"t_one": 3, "t_two": 1}
-    assert not [r for r in caplog.records if READER in r.getMessage()], [r.getMessage() for r in caplog.records]
-    with psycopg.connect(cluster.dsn(user=READER, dbname="compose_marts"), autocommit=True) as reader:
+    assert not [r for r in caplog.records if COMPOSE_READER in r.getMessage()], [r.getMessage() for r in caplog.records]
+    with psycopg.connect(cluster.dsn(user=COMPOSE_READER, dbname="compose_marts"), autocommit=True) as reader:
         assert reader.execute("select count(*) from marts.t_one").fetchone() == (3,)
         assert reader.execute("show default_transaction_read_only").fetchone() == ("on",)
