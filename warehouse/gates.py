@@ -232,12 +232,30 @@ def _record(settings: Settings, gate: str, *, target: str, batch_id: str, evalua
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 
 
-def text_expectations(columns) -> list[dict]:
-    """The expectations every batch gets on its text `columns`: no control characters (`CONTROL_CHARACTERS`)."""
-    return [{"type": "expect_column_values_to_not_match_regex", "kwargs": {"column": column, "regex": CONTROL_CHARACTERS},
+CONTROL_COLUMN = "_control_character_in"  # added to every gate view: the first text column holding one, per row
+
+
+def with_control_check(view, columns):
+    """`view` with `CONTROL_COLUMN`: for each row, `column: 'value'` of the first of the text `columns`
+    holding a control character (`CONTROL_CHARACTERS`), else null. One vectorised pass per column,
+    checked by one expectation (`text_expectations`), however many text columns a source has."""
+    import pandas as pd
+
+    found = pd.Series(None, index=view.index, dtype=object)
+    for column in columns:
+        values = view[column]
+        hit = values.astype("string").str.contains(CONTROL_CHARACTERS, regex=True, na=False).astype(bool)
+        hit &= found.isna()
+        if hit.any():
+            found[hit] = [f"{column}: {str(v)[:60]!r}" for v in values[hit]]
+    return view.assign(**{CONTROL_COLUMN: found})
+
+
+def text_expectations() -> list[dict]:
+    """The expectation every batch gets: no text value holds a control character (on `CONTROL_COLUMN`)."""
+    return [{"type": "expect_column_values_to_be_null", "kwargs": {"column": CONTROL_COLUMN},
              "meta": {"why": "every batch: no NUL or other control character (U+0000-U+001F but tab and newline, "
-                             "U+007F-U+009F) in any text"}}
-            for column in columns]
+                             "U+007F-U+009F) in any text; the failing values name the column"}}]
 
 
 def refuse(settings: Settings, gate: str, *, target: str, batch_id: str, failures: list[str]) -> GateResult:
@@ -268,6 +286,10 @@ def validate(
     parameters = _checked_parameters(gate, definition, parameters)
     if extra_expectations:
         definition = {**definition, "expectations": [*definition["expectations"], *extra_expectations]}
+    if CONTROL_COLUMN in frame.columns:  # the column every batch's view gets (`with_control_check`) is expected too
+        definition = {**definition, "expectations": [
+            {**e, "kwargs": {**e["kwargs"], "column_set": [*e["kwargs"]["column_set"], CONTROL_COLUMN]}}
+            if e["type"] == "expect_table_columns_to_match_set" else e for e in definition["expectations"]]}
     validation_result = _run_suite(gate, definition, frame, parameters)
 
     failures, warnings = [], []

@@ -222,9 +222,9 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
         view = source.gate_view(frame)
         text = [c for c in table.parsed_column_names if table.types[c] == "VARCHAR" and c in view.columns]
         result = gates.validate(
-            settings, source.suite, view,
+            settings, source.suite, gates.with_control_check(view, text),
             target=f"{source.name} {batch.period}", batch_id=batch_id, parameters=source.gate_parameters(context),
-            extra_expectations=gates.text_expectations(text),  # every batch: no control characters in its text
+            extra_expectations=gates.text_expectations(),  # every batch: no control characters in its text
         )
     except Exception as exc:  # noqa: BLE001 - a batch that cannot be cast or checked is rejected, never lost
         validated.unstage(staged)
