@@ -30,7 +30,7 @@ from ingest.core.errors import SourceError, SourceFormatError
 from ingest.core.http import Fetched
 from ingest.core.raw_zone import (STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, append_jsonl, atomic_write, batch_id_for, land,
                                   read_jsonl, sha256_hex, verify)
-from ingest.core.source import Batch, GateContext, Plan, Source
+from ingest.core.source import Batch, GateContext, Plan, Source, implausible_period
 from warehouse import gates, validated
 from warehouse.writer import writer_lock
 
@@ -174,8 +174,6 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
     batch, then committed with `revision_of` and recorded in
     `audit/revisions.jsonl`.
     """
-    from ingest.core.source import implausible_period
-
     table = source.table
     batch_id = batch_id_for(source.name, batch.period, landed["sha256"])
     # every source: a period before the source's first, or in the future, is refused whatever its rows

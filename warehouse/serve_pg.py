@@ -379,18 +379,17 @@ def _copy_mart(pg, con: duckdb.DuckDBPyConnection, schema: str, mart: str, defin
 
 
 # --------------------------------------------------------------------------- the reader role
-def ensure_reader_role(pg, role: str, password: str = "", settings: Settings | None = None) -> None:
+def ensure_reader_role(pg, role: str, password: str, settings: Settings) -> None:
     """The BI role: may connect to the marts database and read the published schema, nothing else.
 
     Created once (password kept current) when the publisher may manage roles; its attributes and role-level
     settings re-applied on every publish; the database-level privileges (what any owner may change) always."""
     from psycopg import sql
 
-    environ = settings or _NO_SETTINGS
     wanted = {
         "default_transaction_read_only": "on",
-        "statement_timeout": _setting(environ, "MAPWH_PG_READER_STATEMENT_TIMEOUT"),
-        "idle_in_transaction_session_timeout": _setting(environ, "MAPWH_PG_READER_IDLE_TIMEOUT"),
+        "statement_timeout": _setting(settings, "MAPWH_PG_READER_STATEMENT_TIMEOUT"),
+        "idle_in_transaction_session_timeout": _setting(settings, "MAPWH_PG_READER_IDLE_TIMEOUT"),
     }
     ident = sql.Identifier(role)
     with pg.transaction():
@@ -424,14 +423,6 @@ def ensure_reader_role(pg, role: str, password: str = "", settings: Settings | N
             for function in LARGE_OBJECT_CREATORS:
                 pg.execute(sql.SQL(f"revoke execute on function {function} from public"))
     _keep_reader_out_of_other_databases(pg, role, bool(superuser))
-
-
-class _NoSettings:
-    def get(self, name: str, default: str = "") -> str:
-        return default
-
-
-_NO_SETTINGS = _NoSettings()
 
 
 def _warn_about_role(pg, role: str, wanted: dict[str, str]) -> None:
