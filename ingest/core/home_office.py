@@ -116,9 +116,8 @@ def _bounded_workbook(content: bytes, *, what: str) -> bytes:
             zipfile.ZipFile(out, "w") as rebuilt:
         for info in zf.infolist():
             data = b"" if info.is_dir() else limits.read_member(zf, info, what=what, budget=budget)
-            rebuilt.writestr(zipfile.ZipInfo(info.filename, date_time=info.date_time), data,
-                             compress_type=zipfile.ZIP_STORED if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED,
-                             compresslevel=1)
+            # stored, not compressed again: calamine reads it once more straight away, within the bound just checked
+            rebuilt.writestr(zipfile.ZipInfo(info.filename, date_time=info.date_time), data, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
 
 
