@@ -1,7 +1,8 @@
 -- The action register over time, from the seeds transcribed from the papers:
--- `paper_counts` rows count the 23 MPS actions by the status each paper's
--- table gives (zeros included); `action_status` rows give each action's
--- status in each paper that reports it, the status before, whether it
+-- `paper_counts` rows count the 23 numbered MPS actions by the status each
+-- paper gives (zeros included; 23a is part of 23 in the headlines' count);
+-- `action_status` rows give each action's (23a its own) status in each paper
+-- that reports it, with its basis and quote, the status before, whether it
 -- changed, and the date of the first paper that marks it complete.
 with
 
@@ -19,7 +20,7 @@ actions as (
 
 status_order as (
 
-    select * from (values ('complete', 1), ('on_track', 2), ('amber', 3), ('red', 4), ('pending', 5)) as t(status, status_order)
+    select * from (values ('complete', 1), ('on_track', 2), ('in_progress', 3), ('amber', 4), ('red', 5), ('pending', 6)) as t(status, status_order)
 
 ),
 
@@ -39,9 +40,12 @@ paper_counts as (
         reporting_papers.is_date_estimated,
         status_order.status,
         status_order.status_order,
-        count(history.action_number) as actions,
+        count(history.action_id) as actions,
+        cast(null as varchar) as action_id,
         cast(null as integer) as action_number,
         cast(null as varchar) as short_title,
+        cast(null as varchar) as status_basis,
+        cast(null as varchar) as evidence,
         cast(null as varchar) as previous_status,
         cast(null as boolean) as is_change,
         cast(null as date) as first_complete_date
@@ -50,6 +54,7 @@ paper_counts as (
     left join history
         on history.paper_id = reporting_papers.paper_id
         and history.status = status_order.status
+        and history.action_id = cast(history.action_number as varchar)
     group by all
 
 ),
@@ -64,14 +69,17 @@ action_status as (
         history.status,
         status_order.status_order,
         1 as actions,
+        history.action_id,
         history.action_number,
         actions.short_title,
+        history.status_basis,
+        history.evidence,
         history.previous_status,
         history.previous_status is not null and history.previous_status <> history.status as is_change,
         history.first_complete_date
     from history
     inner join status_order using (status)
-    left join actions using (action_number)
+    left join actions using (action_id)
 
 ),
 
@@ -91,10 +99,13 @@ select
     status,
     cast(status_order as integer) as status_order,
     cast(actions as bigint) as actions,
+    action_id,
     cast(action_number as integer) as action_number,
     short_title,
+    status_basis,
+    evidence,
     previous_status,
     is_change,
     cast(first_complete_date as date) as first_complete_date
 from final
-order by record_type desc, paper_date, status_order, action_number
+order by record_type desc, paper_date, status_order, action_number, action_id
