@@ -1,8 +1,11 @@
 -- One row per quantitative commitment of the plan (seed
--- scorecard_commitments): its latest value, interval, date and source,
--- target and deadline, status by the documented rule
--- (action_plan_scorecard.yml), staleness against its source's release cycle,
--- and whether any input it is computed from is SYNTHETIC.
+-- scorecard_commitments) and assessment period (a recurring target has one
+-- per financial year): whether it is the plan's own target or a parity
+-- benchmark this project adds, its latest value, interval, date and source,
+-- target, deadline and value at the deadline, the papers' baseline, status by
+-- the documented rule (action_plan_scorecard.yml), staleness against its
+-- source's release cycle, and whether any input it is computed from is
+-- SYNTHETIC.
 with
 
 commitments as (
@@ -83,8 +86,10 @@ scored as (
 
     select
         commitments.commitment_id,
+        targets.period,
         commitments.commitment,
         commitments.action_number,
+        commitments.benchmark_kind,
         commitments.measure,
         coalesce(targets.latest_value, parity_measures.value) as latest_value,
         parity_measures.ci_low,
@@ -92,16 +97,24 @@ scored as (
         cast(coalesce(targets.latest_date, cast(parity_measures.period_end as date)) as date) as latest_date,
         case
             when commitments.rule = 'target' and targets.measure = 'recruit_share' then 'marts.recruitment_shares'
+            when commitments.rule = 'target' and targets.measure = 'promotion_share' then 'marts.promotion_shares'
             when commitments.rule = 'target' then 'marts.workforce_representation'
             else parity_measures.source_mart
         end as source,
         coalesce(targets.target_share, commitments.parity_value) as target_value,
         targets.deadline,
+        targets.value_at_deadline,
+        targets.value_at_deadline_date,
+        coalesce(targets.baseline_value, commitments.baseline_value) as baseline_value,
+        cast(coalesce(targets.baseline_date, commitments.baseline_date) as date) as baseline_date,
+        coalesce(targets.baseline_text, commitments.baseline_text) as baseline_text,
+        coalesce(targets.baseline_note, commitments.baseline_note) as baseline_note,
         commitments.rule as status_rule,
         case
-            when commitments.rule = 'target' then targets.status
+            when commitments.rule = 'target' then coalesce(targets.status, 'no_data')
             when parity_measures.value is null then 'no_data'
-            when parity_measures.ci_low <= commitments.parity_value and commitments.parity_value <= parity_measures.ci_high then 'met'
+            when parity_measures.ci_low <= commitments.parity_value and commitments.parity_value <= parity_measures.ci_high
+                then 'consistent_with_parity'
             when parity_measures.value_year_before is null then 'at_risk'
             when abs(parity_measures.value - commitments.parity_value)
                  < abs(parity_measures.value_year_before - commitments.parity_value) then 'on_track'
@@ -120,8 +133,10 @@ final as (
 
     select
         scored.commitment_id,
+        scored.period,
         scored.commitment,
         scored.action_number,
+        scored.benchmark_kind,
         scored.measure,
         scored.latest_value,
         scored.ci_low,
@@ -131,6 +146,12 @@ final as (
         scored.source_names,
         scored.target_value,
         scored.deadline,
+        scored.value_at_deadline,
+        scored.value_at_deadline_date,
+        scored.baseline_value,
+        scored.baseline_date,
+        scored.baseline_text,
+        scored.baseline_note,
         scored.status_rule,
         scored.status,
         coalesce(scored.latest_date + to_months(scored.release_cycle_months + scored.publication_lag_months)
@@ -142,4 +163,4 @@ final as (
 )
 
 select * from final
-order by commitment_id
+order by commitment_id, period
