@@ -165,12 +165,13 @@ def stop_search_map(frame: pd.DataFrame, geojson: dict, synthetic: bool, window:
 def action_status_chart(frame: pd.DataFrame) -> dict:
     import altair as alt
 
-    order = ["complete", "on_track", "amber", "red", "pending"]
+    order = ["complete", "on_track", "in_progress", "amber", "red", "pending"]
     chart = alt.Chart(alt.Data(values=_records(frame))).mark_bar().encode(
         x=alt.X("paper_date:O", title="paper"), y=alt.Y("actions:Q", title="MPS actions"),
-        color=alt.Color("status:N", sort=order, scale=alt.Scale(domain=order, range=["#1b7837", "#a6dba0", "#f1a340", "#d73027", "#bbbbbb"])),
+        color=alt.Color("status:N", sort=order, scale=alt.Scale(
+            domain=order, range=["#1b7837", "#a6dba0", "#d9f0d3", "#f1a340", "#d73027", "#bbbbbb"])),
         order=alt.Order("status_order:Q"), tooltip=["paper_date:O", "status:N", "actions:Q"],
-    ).properties(width=480, height=260, title=_title("Status of the 23 MPS actions, as each paper's table gives it", False))
+    ).properties(width=480, height=260, title=_title("Status of the 23 MPS actions, as each paper gives it", False))
     return chart.to_dict()
 
 
@@ -269,9 +270,17 @@ def build_page(settings: Settings, db_path: Path) -> str:
         built = _frame(con, "select * from audit.build")
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
-        scorecard = _frame(con, "select commitment, latest_value, ci_low, ci_high, latest_date, target_value, deadline, status, stale, "
-                                "is_synthetic from marts.action_plan_scorecard order by commitment_id")
-        page.section("Scorecard: every quantitative commitment", _table(scorecard) if not scorecard.empty else
+        scorecard = _frame(con, "select commitment, period, benchmark_kind, target_value, deadline, value_at_deadline, "
+                                "value_at_deadline_date, status, latest_value, ci_low, ci_high, latest_date, baseline_text, "
+                                "baseline_note, stale, is_synthetic from marts.action_plan_scorecard order by commitment_id, period")
+        page.section("Scorecard: every quantitative commitment, judged at its deadline",
+                     "<p>A target is judged <b>met</b> or <b>missed</b> on its value at the deadline (the nearest observation on "
+                     "or before it; a recurring target on its own year) once the data reaches the deadline, and <b>on track</b>, "
+                     "<b>at risk</b> or <b>off track</b> before it. <i>plan_target</i> rows are the papers' own targets; "
+                     "<i>parity_benchmark</i> rows are parity, which this project adds where the papers set no number: "
+                     "<b>consistent with parity</b> means the interval is too wide to tell the value from parity. The papers' "
+                     "baselines are shown with how their basis differs from the measured series.</p>"
+                     + _table(scorecard) if not scorecard.empty else
                      "<p class='empty'>The scorecard mart is not in this build.</p>")
 
         gap = _frame(con, "select period_end, gap_pp, ci_low, ci_high, pct_a as white_pct, pct_b as black_pct, n_a, n_b "
@@ -329,12 +338,21 @@ def build_page(settings: Settings, db_path: Path) -> str:
         status = _frame(con, "select paper_date, status, status_order, actions from marts.action_plan_progress "
                              "where record_type = 'paper_counts' order by paper_date, status_order")
         page.chart("Action status over time", action_status_chart(status) if not status.empty else None,
-                   "How many of the 23 MPS actions each paper's table marks complete, on track, amber or red.", status,
+                   "How many of the 23 MPS actions each paper marks complete, on track, in progress (its text gives no rating), "
+                   "amber or red: from its table's letter where it prints one, else from the action's own text.", status,
                    "The action register is not in this build.")
 
-        findings = _frame(con, "select paper_id, paper_date, status, stated, counted, difference, detail from marts.action_plan_reconciliation "
-                               "where not agrees order by paper_date, status")
-        page.section("Reconciliation: what the papers say against their own tables",
+        latest_statuses = _frame(con, "select action_id, short_title, paper_id, paper_date, status, status_basis, evidence "
+                                      "from marts.action_plan_progress where record_type = 'action_status' "
+                                      "qualify row_number() over (partition by action_id order by paper_date desc) = 1 "
+                                      "order by action_number, action_id")
+        page.section("Each action's latest status, its basis and the paper's words",
+                     _table(latest_statuses) if not latest_statuses.empty else "<p class='empty'>The action register is not in this build.</p>")
+
+        findings = _frame(con, "select paper_id, paper_date, finding_type, found_by, action_id, detail, quote, other_paper_id, "
+                               "other_quote from marts.action_plan_reconciliation where not agrees "
+                               "order by paper_date, finding_type, action_number, action_id")
+        page.section("Reconciliation: what the papers say against themselves and each other",
                      _table(findings) if not findings.empty else "<p class='empty'>No disagreement found (or the register is not in this build).</p>")
 
         fresh = _frame(con, "select table_name, count(*) as periods, max(period) as latest_period, max(loaded_at) as last_loaded, "
