@@ -184,7 +184,7 @@ FULL_REFRESH_ASKED = "full refresh asked for"
 
 def duckdb_limits(settings: Settings) -> dict[str, str]:
     """Memory and threads for every DuckDB a build opens (MAPWH_DUCKDB_MEMORY_LIMIT, MAPWH_DUCKDB_THREADS)."""
-    return {"memory_limit": settings.get("MAPWH_DUCKDB_MEMORY_LIMIT", "4GB"), "threads": settings.get("MAPWH_DUCKDB_THREADS", "2")}
+    return {"memory_limit": settings.vars.duckdb_memory_limit, "threads": str(settings.vars.duckdb_threads)}
 
 
 def incremental_basis(settings: Settings) -> str:
@@ -583,7 +583,7 @@ def _df(relation) -> pd.DataFrame:
 
 def gate_part_rows(settings: Settings) -> int:
     """Rows above which a mart's gate runs part by part (MAPWH_GATE_PART_ROWS, default 1,000,000)."""
-    return max(1, int(settings.get("MAPWH_GATE_PART_ROWS", "1000000")))
+    return settings.vars.gate_part_rows
 
 
 def gate_table(settings: Settings, db_path: Path, gate: str, schema: str, table: str, *, batch_id: str,
@@ -673,7 +673,7 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     warehouse: a degraded build (a source lost, a table emptied) is refused.
     """
     ensure_not_superseded(settings, db_path)
-    shrink_floor = float(settings.get("MAPWH_MART_SHRINK_FLOOR", "0.5"))
+    shrink_floor = settings.vars.mart_shrink_floor
     published = published_row_counts(settings)
     refreshed = refreshed_periods(db_path)
     results = []

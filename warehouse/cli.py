@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ingest import registry
 from ingest.core import periods
-from ingest.core.config import get_settings, redact
+from ingest.core.config import ConfigError, get_settings, redact
 from ingest.core.errors import SourceError
 
 # --------------------------------------------------------------------------- arguments
@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGTERM)
 
-    grace = float(os.environ.get("MAPWH_STOP_GRACE_S", "5"))
+    grace = get_settings().vars.stop_grace_s
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)}
     try:
         while (code := child.poll()) is None:
@@ -676,6 +676,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     args.argv = argv
+    try:  # every variable is checked before anything runs: a bad value is one line naming it
+        get_settings()
+    except ConfigError as exc:
+        print(f"mapwh {args.command}: {exc}", file=sys.stderr)
+        return 2
     if args.command == "run":
         try:
             parse_sources(args.sources)

@@ -45,11 +45,11 @@ POSTGRES_ASSET = Asset("mapwh://postgres/marts")  # the marts as PostgreSQL serv
 _settings = get_settings()
 # Scheduled runs of a partitioned source re-read this many months up to their
 # own (new or revised ones load, unchanged ones cost one fetch each).
-LOOKBACK_MONTHS = int(_settings.get("MAPWH_LOOKBACK_MONTHS", "12"))
+LOOKBACK_MONTHS = _settings.vars.lookback_months
 DEFAULT_ARGS = {
     "owner": "mapwh",
-    "retries": int(_settings.get("MAPWH_TASK_RETRIES", "2")),
-    "retry_delay": timedelta(seconds=float(_settings.get("MAPWH_RETRY_DELAY_S", "300"))),
+    "retries": _settings.vars.task_retries,
+    "retry_delay": timedelta(seconds=_settings.vars.retry_delay_s),
     "retry_exponential_backoff": True,
 }
 

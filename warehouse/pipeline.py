@@ -157,7 +157,7 @@ def _suspect_shrink(settings: Settings, serving: dict | None, rows: int) -> str 
     """Why a revision is suspect (it drops more than MAPWH_REVISION_SHRINK_MAX of the loaded rows), or None."""
     if not serving or serving.get("status") != "loaded" or not serving.get("rows"):
         return None
-    limit = float(settings.get("MAPWH_REVISION_SHRINK_MAX", "0.1"))
+    limit = settings.vars.revision_shrink_max
     drop = 1 - rows / serving["rows"]
     if drop <= limit:
         return None
@@ -294,7 +294,7 @@ def _fetched_before(meta: dict, serving: dict) -> bool:
 def _bounded(settings: Settings, source: Source, batches: list[Batch]) -> list[Batch]:
     """Refuse a text value longer than the source's `max_field_chars` (or MAPWH_MAX_FIELD_CHARS):
     one huge value would take a build's memory, and no published field is anywhere near it."""
-    limit = int(settings.get("MAPWH_MAX_FIELD_CHARS", str(source.max_field_chars)))
+    limit = settings.vars.max_field_chars or source.max_field_chars
     for batch in batches:
         for column in batch.frame.columns:
             try:

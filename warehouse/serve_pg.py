@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from contextlib import closing
 from datetime import datetime, timezone
@@ -89,14 +88,6 @@ INCOMING_PREFIX = "mapwh incoming "
 ADVISORY_CLASS = 0x6D617077  # 'mapw': the first half of every publish lock's key (the second: hashtext(schema))
 # The functions that create a large object (lo_import from a server file needs superuser already).
 LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(oid, bytea)")
-INTERVAL = re.compile(r"^\d+\s*(us|ms|s|min|h|d)?$")
-DEFAULTS = {
-    "MAPWH_PG_LOCK_TIMEOUT": "5s",
-    "MAPWH_PG_STATEMENT_TIMEOUT": "30min",
-    "MAPWH_PG_PUBLISH_WAIT": "600",
-    "MAPWH_PG_READER_STATEMENT_TIMEOUT": "5min",
-    "MAPWH_PG_READER_IDLE_TIMEOUT": "10min",
-}
 
 
 class PublishError(SourceError, OSError):
@@ -107,22 +98,15 @@ class PublishError(SourceError, OSError):
 
 
 def dsn(settings: Settings) -> str:
-    return settings.get("MAPWH_PG_DSN")
+    return settings.vars.pg_dsn or ""
 
 
 def schema_name(settings: Settings) -> str:
-    return settings.get("MAPWH_PG_SCHEMA", "marts") or "marts"
+    return settings.vars.pg_schema
 
 
 def reader_role(settings: Settings) -> str:
-    return settings.get("MAPWH_PG_READER_ROLE", "mapwh_reader") or "mapwh_reader"
-
-
-def _setting(settings: Settings, name: str, interval: bool = True) -> str:
-    value = settings.get(name, DEFAULTS[name]) or DEFAULTS[name]
-    if interval and not INTERVAL.match(value):
-        raise PublishError(f"{name}={value!r} is not a PostgreSQL interval such as 5s, 10min or 1h")
-    return value
+    return settings.vars.pg_reader_role
 
 
 def pg_type(duckdb_type: str) -> str:
@@ -248,17 +232,17 @@ def _publish(settings: Settings, target: str, db_path: Path) -> dict:
     schema, role = schema_name(settings), reader_role(settings)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
     incoming, retired = f"{schema}__incoming_{stamp}", f"{schema}__retired_{stamp}"
-    lock_timeout, statement_timeout = _setting(settings, "MAPWH_PG_LOCK_TIMEOUT"), _setting(settings, "MAPWH_PG_STATEMENT_TIMEOUT")
+    lock_timeout, statement_timeout = settings.vars.pg_lock_timeout, settings.vars.pg_statement_timeout
     definitions = mart_definitions()
     copied: dict[str, int] = {}
 
     with _connect(settings, target) as pg:
         pg.execute("select set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
                    [lock_timeout, statement_timeout])
-        _lock_publishing(pg, schema, float(_setting(settings, "MAPWH_PG_PUBLISH_WAIT", interval=False)))
+        _lock_publishing(pg, schema, settings.vars.pg_publish_wait_s)
         _refuse_foreign_schema(pg, schema)
         _drop_leftovers(pg, schema)
-        ensure_reader_role(pg, role, settings.get("MAPWH_PG_READER_PASSWORD"), settings)
+        ensure_reader_role(pg, role, settings.vars.pg_reader_password, settings)
         with closing(duckdb.connect()) as check:  # refuse what PostgreSQL cannot hold before creating anything
             check.execute(f"attach {_literal(str(db_path))} as wh (read_only)")
             marts = [t for (t,) in check.execute(
@@ -388,8 +372,8 @@ def ensure_reader_role(pg, role: str, password: str, settings: Settings) -> None
 
     wanted = {
         "default_transaction_read_only": "on",
-        "statement_timeout": _setting(settings, "MAPWH_PG_READER_STATEMENT_TIMEOUT"),
-        "idle_in_transaction_session_timeout": _setting(settings, "MAPWH_PG_READER_IDLE_TIMEOUT"),
+        "statement_timeout": settings.vars.pg_reader_statement_timeout,
+        "idle_in_transaction_session_timeout": settings.vars.pg_reader_idle_timeout,
     }
     ident = sql.Identifier(role)
     with pg.transaction():

@@ -44,7 +44,7 @@ def writer_lock(settings: Settings, what: str) -> Iterator[None]:
     """Hold the one-writer lock while `what` runs (re-entrant within a process)."""
     path = lock_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    timeout = float(settings.get("MAPWH_LOCK_TIMEOUT", "900"))
+    timeout = settings.vars.lock_timeout_s
     lock = FileLock(path, timeout=timeout)
     try:
         with lock:

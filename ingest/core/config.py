@@ -5,7 +5,11 @@ things are, so the same code runs against the real sites, a local mirror or a
 recorded fixture served on 127.0.0.1 (Dagster's "resources per environment",
 with environment variables as the switch). A source declares the variable
 that locates it and the real site as its default (see `ingest.core.source`);
-`Settings.locations()` reads it. Nothing here does I/O at import.
+`Settings.locations()` reads it. Every other variable is declared once, typed,
+with its default and meaning, in `Variables` (pydantic): `get_settings()`
+validates the environment against it, so a bad value fails at start-up with
+one line naming the variable, and the README's configuration table is
+generated from it (`make docs`). Nothing here does I/O at import.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Annotated, Any, Mapping
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -28,6 +34,142 @@ def split_locations(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+class ConfigError(ValueError):
+    """A variable's value is not one its declaration accepts; the message is one line naming it."""
+
+
+PG_INTERVAL = re.compile(r"^\d+\s*(us|ms|s|min|h|d)?$")
+
+
+def _interval(value: str) -> str:
+    if not PG_INTERVAL.match(value):
+        raise ValueError("expected a PostgreSQL interval such as 5s, 10min or 1h")
+    return value
+
+
+Interval = Annotated[str, AfterValidator(_interval)]
+
+
+def _var(name: str, default: Any, meaning: str, *, shown: str | None = None, parse_time: bool = False,
+         group: str = "", **constraints: Any) -> Any:
+    """A declared variable: its name, default, meaning (the README's words), how the README shows the default,
+    whether the DAG processor reads it while parsing DAG files (a scheduler must be given it too), and the group
+    of README rows it is shown in."""
+    return Field(default, alias=name, description=meaning,
+                 json_schema_extra={"shown": shown, "parse_time": parse_time, "group": group or name}, **constraints)
+
+
+class Variables(BaseModel):
+    """Every `MAPWH_*` setting (and AIRFLOW_HOME), once: type, default, meaning, whether DAG parsing reads it.
+
+    Source locations are declared by their source modules (`ingest.core.source`), not here. A variable set
+    empty takes its default.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=False)
+
+    home: Path = _var("MAPWH_HOME", PROJECT_ROOT / "var", (
+        "state: `raw/` (landed bytes + `manifest.jsonl`), `validated/`, `quarantine/`, `audit/` (gate results; each "
+        "validation report as JSON and as GX's HTML page; revisions; load failures; publications; "
+        "`withdrawals.jsonl`: batches a build refused; `unlisted.jsonl`: loaded periods the source stopped listing), "
+        "`logs/` (0700; each log 0600, every line redacted), `locks/`, `warehouse.duckdb`, `report.html`, `build/`, "
+        "`airflow/`"), shown="./var")
+    http_retries: int = _var("MAPWH_HTTP_RETRIES", 5, (
+        "`urllib3.Retry` on 429, 5xx, connection errors and read timeouts, exponential backoff from "
+        "`MAPWH_HTTP_BACKOFF` seconds (capped at 60 s); timeout in seconds"), group="http", ge=0)
+    http_timeout_s: float = _var("MAPWH_HTTP_TIMEOUT", 60.0, "", shown="60", group="http", gt=0)
+    http_backoff_s: float = _var("MAPWH_HTTP_BACKOFF", 1.0, "", shown="1", group="http", ge=0)
+    http_retry_after_max_s: float = _var("MAPWH_HTTP_RETRY_AFTER_MAX", 300.0, (
+        "longest `Retry-After` (seconds or HTTP date) waited for; a longer one fails the fetch at once (the task "
+        "or the next run asks again)"), shown="300", ge=0)
+    max_response_mb: float = _var("MAPWH_MAX_RESPONSE_MB", 512.0, (
+        "a response larger than this is refused; a download still running at the deadline (a server trickling "
+        "bytes) is given up"), shown="512", group="download", gt=0)
+    download_deadline_s: float = _var("MAPWH_DOWNLOAD_DEADLINE_S", 900.0, "", shown="900", group="download", gt=0)
+    max_field_chars: int | None = _var("MAPWH_MAX_FIELD_CHARS", None, (
+        "a batch with a longer text value is refused as malformed"), shown="per source (10,000; boundaries 2,000,000)",
+        gt=0)
+    max_records: int = _var("MAPWH_MAX_RECORDS", 2_000_000, (
+        "records one parsed file may hold; counted before a frame is built (decision 0036)"), gt=0)
+    max_unzipped_mb: float = _var("MAPWH_MAX_UNZIPPED_MB", 512.0, (
+        "bytes read out of one zip (all members), the compression ratio a member over 1 MiB may declare, entries "
+        "one zip may list: beyond them the file is refused before it is inflated"), shown="512", group="zip", gt=0)
+    max_unzip_ratio: float = _var("MAPWH_MAX_UNZIP_RATIO", 200.0, "", shown="200", group="zip", gt=0)
+    max_zip_members: int = _var("MAPWH_MAX_ZIP_MEMBERS", 20_000, "", group="zip", gt=0)
+    pg_dsn: str | None = Field(None, alias="MAPWH_PG_DSN", repr=False, description=(
+        "PostgreSQL the marts are published to (a role that may create schemas and roles)"),
+        json_schema_extra={"shown": "*(empty: not published)*", "parse_time": False, "group": "MAPWH_PG_DSN"})
+    pg_schema: str = _var("MAPWH_PG_SCHEMA", "marts", "the published schema's name", pattern=r"^[a-z_][a-z0-9_]*$")
+    pg_reader_role: str = _var("MAPWH_PG_READER_ROLE", "mapwh_reader", "the BI tools' read-only role and its password",
+                               group="pg_reader", pattern=r"^[a-z_][a-z0-9_]*$")
+    pg_reader_password: str | None = Field(None, alias="MAPWH_PG_READER_PASSWORD", repr=False, description="",
+                                           json_schema_extra={"shown": "*(none)*", "parse_time": False,
+                                                              "group": "pg_reader"})
+    pg_lock_timeout: Interval = _var("MAPWH_PG_LOCK_TIMEOUT", "5s", (
+        "the PostgreSQL publisher's lock and statement timeouts; seconds a publish waits for another publish of the "
+        "same schema (decision 0034)"), group="pg_publisher")
+    pg_statement_timeout: Interval = _var("MAPWH_PG_STATEMENT_TIMEOUT", "30min", "", group="pg_publisher")
+    pg_publish_wait_s: float = _var("MAPWH_PG_PUBLISH_WAIT", 600.0, "", shown="600", group="pg_publisher", gt=0)
+    pg_reader_statement_timeout: Interval = _var("MAPWH_PG_READER_STATEMENT_TIMEOUT", "5min", (
+        "the reader role's role-level `statement_timeout` and `idle_in_transaction_session_timeout`"),
+        group="pg_reader_timeouts")
+    pg_reader_idle_timeout: Interval = _var("MAPWH_PG_READER_IDLE_TIMEOUT", "10min", "", group="pg_reader_timeouts")
+    duckdb_memory_limit: str = _var("MAPWH_DUCKDB_MEMORY_LIMIT", "4GB", (
+        "DuckDB's memory limit and threads in a build (it spills to disk rather than take the machine)"),
+        group="duckdb", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+    duckdb_threads: int = _var("MAPWH_DUCKDB_THREADS", 2, "", group="duckdb", gt=0)
+    task_retries: int = _var("MAPWH_TASK_RETRIES", 2, (
+        "Airflow task retries under a scheduler (rejected and gate-failed batches never retry; `mapwh run` uses "
+        "`--task-retries`, default 0)"), group="retries", parse_time=True, ge=0)
+    retry_delay_s: float = _var("MAPWH_RETRY_DELAY_S", 300.0, "", shown="300", group="retries", parse_time=True, ge=0)
+    lookback_months: int = _var("MAPWH_LOOKBACK_MONTHS", 12, (
+        "months a scheduled run of a partitioned source re-reads, its own included"), parse_time=True, gt=0)
+    revision_shrink_max: float = _var("MAPWH_REVISION_SHRINK_MAX", 0.1, (
+        "a revision dropping more than this share of a loaded period's records is held for review (`mapwh accept`)"),
+        ge=0, le=1)
+    mart_shrink_floor: float = _var("MAPWH_MART_SHRINK_FLOOR", 0.5, (
+        "a mart with fewer rows than this share of the published one is refused"), ge=0, le=1)
+    gate_part_rows: int = _var("MAPWH_GATE_PART_ROWS", 1_000_000, (
+        "a mart with more rows is gated part by part (the same expectations, one part in memory at a time)"), gt=0)
+    lock_timeout_s: float = _var("MAPWH_LOCK_TIMEOUT", 900.0, "seconds a writer waits for the one-writer lock",
+                                 shown="900", ge=0)
+    stop_grace_s: float = _var("MAPWH_STOP_GRACE_S", 5.0, (
+        "seconds `mapwh run` gives its run to stop after Ctrl-C or SIGTERM before it is killed"), shown="5", gt=0)
+    synthetic_sources: str = _var("MAPWH_SYNTHETIC_SOURCES", "", (
+        "sources whose files are SYNTHETIC (comma-separated names): recorded in each batch's lineage, so every "
+        "scorecard row and report chart computed from them is marked synthetic. The development mirror sets it; "
+        "a real deployment never does"), shown="*(none)*")
+    airflow_home: Path | None = _var("AIRFLOW_HOME", None, (
+        "set it to use a deployed Airflow's home (Airflow's own variable: every Airflow process reads it)"),
+        shown="$MAPWH_HOME/airflow", parse_time=True)
+
+
+# Set by the project's own processes for their children, or by its development scripts: not configuration.
+INTERNAL_VARIABLES = {
+    "MAPWH_RUN_CHILD": "marks the child process `mapwh run` supervises",
+    "MAPWH_RUN_SUPERVISOR": "the supervising process's pid, which the child watches",
+    "MAPWH_DBT_DB_PATH": "the new warehouse file a build points dbt at (dbt_project/profiles.yml)",
+    "MAPWH_DUCKDB_EXT_DIR": "the local DuckDB extension directory a build points dbt at",
+    "MAPWH_SAMPLE_FROM": "first month `make run` loads (bin/run-sample)",
+    "MAPWH_SAMPLE_TO": "last month `make run` loads (bin/run-sample)",
+    "MAPWH_TEST_HOME": "MAPWH_HOME for `make test` (bin/run-tests); a temporary directory by default",
+}
+
+
+def read_variables(environ: Mapping[str, str]) -> Variables:
+    """The declared variables from `environ` (blank values take their default); ConfigError, one line, when a
+    value is not one its declaration accepts."""
+    aliases = {f.alias for f in Variables.model_fields.values()}
+    given = {name: value.strip() for name, value in environ.items() if name in aliases and value and value.strip()}
+    try:
+        return Variables.model_validate(given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = error["loc"][0] if error["loc"] else "?"
+        shown = given.get(str(name), error.get("input"))
+        raise ConfigError(f"{name}={shown!r}: {error['msg'].rstrip('.')}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of the configuration: MAPWH_HOME, HTTP behaviour and the environment it came from."""
@@ -37,6 +179,7 @@ class Settings:
     http_max_retries: int
     http_backoff_s: float
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    vars: Variables = field(default_factory=Variables, repr=False, compare=False)
 
     def get(self, name: str, default: str = "") -> str:
         """A variable's value (stripped), or `default` when it is not set at all."""
@@ -57,7 +200,7 @@ class Settings:
 
         Recorded in each batch's lineage, so that every figure computed from them is marked synthetic.
         """
-        return frozenset(split_locations(self.get("MAPWH_SYNTHETIC_SOURCES")))
+        return frozenset(split_locations(self.vars.synthetic_sources))
 
     # State under MAPWH_HOME -------------------------------------------------
     @property
@@ -99,8 +242,7 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         """AIRFLOW_HOME when set (a deployed Airflow), else MAPWH_HOME/airflow."""
-        override = self.get("AIRFLOW_HOME")
-        return Path(override) if override else self.home / "airflow"
+        return self.vars.airflow_home or self.home / "airflow"
 
     @property
     def duckdb_extension_dir(self) -> Path:
@@ -108,20 +250,16 @@ class Settings:
 
 
 def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from `environ` (default: the process environment, read now)."""
+    """Settings from `environ` (default: the process environment, read now); ConfigError on a bad value."""
     env = dict(os.environ if environ is None else environ)
-
-    def var(name: str, default: str) -> str:
-        value = env.get(name)
-        return default if value is None or not value.strip() else value.strip()
-
-    home = Path(var("MAPWH_HOME", str(PROJECT_ROOT / "var"))).expanduser().resolve()
+    variables = read_variables(env)
     return Settings(
-        home=home,
-        http_timeout_s=float(var("MAPWH_HTTP_TIMEOUT", "60")),
-        http_max_retries=int(var("MAPWH_HTTP_RETRIES", "5")),
-        http_backoff_s=float(var("MAPWH_HTTP_BACKOFF", "1")),
+        home=variables.home.expanduser().resolve(),
+        http_timeout_s=variables.http_timeout_s,
+        http_max_retries=variables.http_retries,
+        http_backoff_s=variables.http_backoff_s,
         environ=MappingProxyType(env),
+        vars=variables,
     )
 
 

@@ -134,13 +134,13 @@ def _session(retries: int, backoff_s: float, retry_after_max_s: int) -> requests
 
 def session_for(settings: Settings) -> requests.Session:
     """One session (connection pool) per retry policy per process."""
-    retry_after_max = int(float(settings.get("MAPWH_HTTP_RETRY_AFTER_MAX", "300")))
+    retry_after_max = int(settings.vars.http_retry_after_max_s)
     return _session(settings.http_max_retries, settings.http_backoff_s, retry_after_max)
 
 
 def max_response_bytes(settings: Settings) -> int:
     """MAPWH_MAX_RESPONSE_MB in bytes: the bound on one response, and on one local file."""
-    return int(float(settings.get("MAPWH_MAX_RESPONSE_MB", "512")) * 1024 * 1024)
+    return int(settings.vars.max_response_mb * 1024 * 1024)
 
 
 def read_local(path: Path, max_bytes: int, *, setting: str = "MAPWH_MAX_RESPONSE_MB") -> bytes:
@@ -217,7 +217,7 @@ def fetch(settings: Settings, location: str, *, not_found_ok: bool = False) -> F
         path = local_path(location)
         return Fetched(str(path), read_local(path, max_bytes), 200, "", time.time())
 
-    deadline = time.monotonic() + float(settings.get("MAPWH_DOWNLOAD_DEADLINE_S", "900"))
+    deadline = time.monotonic() + settings.vars.download_deadline_s
     try:
         resp = session_for(settings).get(location, timeout=settings.http_timeout_s, stream=True)
     except requests.RequestException as exc:

@@ -20,7 +20,8 @@ file would be a guess). JSON is read with every object's keys checked: a key
 given twice is refused (`json` would silently keep the last value).
 
 Parsers are called with bytes only, so the bounds are read from the process
-environment when they are used (the settings a deployment exports).
+environment when they are used (the settings a deployment exports); their
+defaults and types are declared once, in `ingest.core.config.Variables`.
 """
 
 from __future__ import annotations
@@ -36,27 +37,11 @@ from ingest.core.errors import SourceFormatError
 from ingest.core.formats import refuse_html
 
 MB = 1024 * 1024
-MAX_RECORDS = 2_000_000
-MAX_UNZIPPED_MB = 512
-MAX_UNZIP_RATIO = 200
-MAX_ZIP_MEMBERS = 20_000
 RATIO_FLOOR_BYTES = MB  # members smaller than this are not ratio-checked (they cannot cost much)
 
 
-def _number(settings: Settings | None, name: str, default: float) -> float:
-    settings = settings or get_settings()
-    value = settings.get(name, str(default)) or str(default)
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name}: expected a number, got {value!r}") from None
-    if not number > 0:
-        raise ValueError(f"{name}: expected a positive number, got {value!r}")
-    return number
-
-
 def max_records(settings: Settings | None = None) -> int:
-    return int(_number(settings, "MAPWH_MAX_RECORDS", MAX_RECORDS))
+    return (settings or get_settings()).vars.max_records
 
 
 def check_records(count: int, *, what: str, settings: Settings | None = None) -> None:
@@ -101,9 +86,9 @@ class ZipBudget:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "ZipBudget":
-        return cls(max_bytes=int(_number(settings, "MAPWH_MAX_UNZIPPED_MB", MAX_UNZIPPED_MB) * MB),
-                   max_ratio=_number(settings, "MAPWH_MAX_UNZIP_RATIO", MAX_UNZIP_RATIO),
-                   max_members=int(_number(settings, "MAPWH_MAX_ZIP_MEMBERS", MAX_ZIP_MEMBERS)))
+        declared = (settings or get_settings()).vars
+        return cls(max_bytes=int(declared.max_unzipped_mb * MB), max_ratio=declared.max_unzip_ratio,
+                   max_members=declared.max_zip_members)
 
     @property
     def mb(self) -> str:
