@@ -157,9 +157,9 @@ def _fetch_months(root: str, months: list[str], latency_s: float, workers: int, 
 def step_backfill(home: str, root: str, months: list[str], latency_s: float, national: bool = False) -> dict:
     """A live backfill against the mirror answering with `latency_s`, as many loads at once as the
     `police_uk_api` pool has slots, beside the floor the 15 requests/s limit sets for its requests."""
-    from warehouse.orchestration import POOLS, POLICE_UK_POOL
+    from ingest import registry
 
-    workers = POOLS[POLICE_UK_POOL][0]
+    workers = registry.get("police_uk_stop_search").pool.slots
     # the availability list, then one answer per month; the archive: one zip per month
     requests = len(months) + (0 if national else 1)
     fetch_s = _fetch_months(root, months, latency_s, workers, national)

@@ -70,6 +70,7 @@ def gate_parameters(context: GateContext) -> dict:
 
 
 SOURCE = Source(
+    basis_of_incremental=True,  # the stop-and-search models place every stop in a borough by these boundaries
     name="london_boundaries",
     table=TABLE,
     suite="london_boundaries",

@@ -362,6 +362,8 @@ def extension(content: bytes) -> str:
 
 
 SOURCE = Source(
+    freshness_sql="select 'figures up to the quarter ending', max(period_end) from marts.trust_confidence "
+                  "where source = 'dashboard'",
     name="pas_dashboard",
     table=TABLE,
     suite="pas_dashboard",

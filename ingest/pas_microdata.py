@@ -233,6 +233,8 @@ def gate_parameters(context: GateContext) -> dict:
 
 
 SOURCE = Source(
+    freshness_sql="select 'figures up to the quarter ending', max(period_end) from marts.trust_confidence "
+                  "where source = 'microdata'",
     name="pas_microdata",
     table=TABLE,
     suite="pas_microdata",

@@ -36,7 +36,7 @@ from ingest.core.config import DBT_PROJECT_DIR, Settings
 from ingest.core.contract import Column, Table
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
-from ingest.core.source import Batch, GateContext, Plan, Reader, Source, implausible_period
+from ingest.core.source import Batch, GateContext, Plan, Pool, Reader, Source, implausible_period
 
 log = logging.getLogger(__name__)
 
@@ -787,6 +787,12 @@ def gate_parameters(context: GateContext) -> dict:
     }
 
 
+def latest_available(settings: Settings) -> str | None:
+    """The newest month the API lists for the force (one availability request)."""
+    months = months_available(http.fetch(settings, availability_url(settings)).content, force(settings))
+    return months[-1] if months else None
+
+
 SOURCE = Source(
     name=NAME,
     table=TABLE,
@@ -805,6 +811,11 @@ SOURCE = Source(
     # police.uk's archive starts December 2010 (street-level data); no month before it can come from police.uk
     period_kind="month",
     first_period="2010-12",
+    # the API's published limit is 15 requests a second, bursts of 30
+    pool=Pool("police_uk_api", 4, "police.uk API: at most 4 tasks sending requests at once (limit 15/s, bursts of 30)"),
+    incremental_models=("int_stop_searches__located", "int_stop_searches__period_counts", "fct_stop_search",
+                        "stop_search_by_force"),
+    latest_available=latest_available,
     extra_variables=(
         ("POLICE_UK_ARCHIVE_URL", "", "bulk archive CSVs `YYYY-MM-<force>-stop-and-search.csv` for history the API no "
          "longer serves: files, URLs, directories (also `YYYY-MM/` inside), URLs ending `/`, or archive zips "

@@ -60,7 +60,9 @@ def mapwh_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("MAPWH_HOME", str(home))
     for source in registry.sources().values():
         monkeypatch.setenv(source.variable, "" if source.catalogue or not source.default else "http://127.0.0.1:9/unset")
-    monkeypatch.setenv("POLICE_UK_ARCHIVE_URL", "")
+        for variable, default, _ in source.extra_variables:
+            if not default:  # an extra location with no default (an archive): not taken
+                monkeypatch.setenv(variable, "")
     for variable, _, _ in BASES.values():
         monkeypatch.setenv(variable, "http://127.0.0.1:9/unset")
     return home

@@ -133,11 +133,19 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame
 # Marts that incremental builds extend period by period (decision 0025), and the raw
 # table whose periods they follow; a build copied from the published file
 # recomputes only the periods of these tables whose batch changed.
-INCREMENTAL_MARTS = {"fct_stop_search": "police_uk_stop_searches", "stop_search_by_force": "police_uk_stop_searches"}
-INCREMENTAL_TABLES = tuple(sorted(set(INCREMENTAL_MARTS.values())))
-# Raw tables those incremental models also read: when one of their batches
-# changes, every period must be recomputed, so they are part of the basis.
-BASIS_TABLES = ("london_boundaries",)
+def incremental_models() -> dict[str, str]:
+    """{dbt model: the raw table whose periods it is incremental by}, as the sources declare them."""
+    return {model: source.table.name for source in registry.sources().values() for model in source.incremental_models}
+
+
+def incremental_tables() -> tuple[str, ...]:
+    return tuple(sorted(set(incremental_models().values())))
+
+
+def basis_tables() -> tuple[str, ...]:
+    """Raw tables the incremental models also read (the sources say which): when one of their batches changes,
+    every period must be recomputed, so they are part of the basis."""
+    return tuple(sorted(s.table.name for s in registry.sources().values() if s.basis_of_incremental))
 # What a stored per-period result depends on besides its own period's rows:
 # the dbt project's files (models, seeds, macros) and the DuckDB version.
 BASIS_FILES = ("dbt_project.yml", "models", "seeds", "macros")
@@ -191,7 +199,7 @@ def incremental_basis(settings: Settings) -> str:
     """A fingerprint of everything a stored per-period result depends on besides its period's own rows.
 
     The dbt project's models, seeds and macros, the DuckDB version, the build
-    layout and the batches serving `BASIS_TABLES`. A build may be copied from
+    layout and the batches serving `basis_tables()`. A build may be copied from
     the published one only when their bases are equal.
     """
     digest = hashlib.sha256(f"layout {BUILD_LAYOUT}\nduckdb {duckdb.__version__}\n".encode())
@@ -200,7 +208,7 @@ def incremental_basis(settings: Settings) -> str:
         for file in sorted([root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())):
             digest.update(f"{file.relative_to(DBT_PROJECT_DIR)}\n".encode())
             digest.update(hashlib.sha256(file.read_bytes()).digest())
-    for table in BASIS_TABLES:
+    for table in basis_tables():
         for batch in validated.all_current(settings.validated_dir, table):
             digest.update(f"{table} {batch['period']} {batch['batch_id']}\n".encode())
     return digest.hexdigest()
@@ -676,11 +684,12 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     shrink_floor = settings.vars.mart_shrink_floor
     published = published_row_counts(settings)
     refreshed = refreshed_periods(db_path)
+    incremental = incremental_models()
     results = []
     for gate in mart_gates():
         name = gate.removeprefix("mart_")
         floor = int(published.get(name, 0) * shrink_floor)
-        periods = refreshed.get(INCREMENTAL_MARTS[name]) if name in INCREMENTAL_MARTS and refreshed is not None else None
+        periods = refreshed.get(incremental[name]) if name in incremental and refreshed is not None else None
         try:
             results.append(gate_table(settings, db_path, gate, MART_SCHEMA, name, batch_id=db_path.stem,
                                       parameters={"published_rows_floor": floor}, periods=periods))

@@ -59,14 +59,17 @@ def parse_sources(value: str | None) -> list[str]:
 
 # --------------------------------------------------------------------------- run
 def _default_window(settings) -> tuple[str, str]:
-    """The last 12 months the police.uk API has published (one availability request)."""
-    from ingest import police_uk
-    from ingest.core.http import fetch
-
-    months = police_uk.months_available(fetch(settings, police_uk.availability_url(settings)).content, police_uk.force(settings))
-    if not months:
-        raise SystemExit(f"police.uk lists no stop-and-search months for {police_uk.force(settings)}")
-    return periods.add_months(months[-1], -11), months[-1]
+    """The last 12 months the partitioned sources have all published (one request each, `Source.latest_available`)."""
+    latest = {}
+    for source in registry.sources().values():
+        if source.latest_available is not None:
+            latest[source.name] = source.latest_available(settings)
+    missing = sorted(name for name, month in latest.items() if month is None)
+    if not latest or missing:
+        raise SystemExit(f"no month published yet by {', '.join(missing) or 'any partitioned source'}: "
+                         "give --from and --to")
+    last = min(latest.values())
+    return periods.add_months(last, -11), last
 
 
 def _run_dag(dag, **kwargs) -> tuple[str, dict[str, str]]:
@@ -446,9 +449,22 @@ def _published_query(settings, query: str) -> list[tuple]:
         con.close()
 
 
-def _latest_pas_quarters(settings) -> list[tuple]:
-    """Latest quarter end per PAS source in the published warehouse (none when not built)."""
-    return _published_query(settings, "select source, max(period_end) from marts.trust_confidence group by 1 order by 1")
+def _freshness(settings, current: list[dict], now: datetime) -> list[str]:
+    """A line per source on how fresh its figures are: its own query on the published warehouse where it declares
+    one (`Source.freshness_sql`), else the latest period loaded from its batches."""
+    lines = []
+    for source in registry.sources().values():
+        if source.freshness_sql:
+            for what, value in _published_query(settings, source.freshness_sql):
+                if value is not None:
+                    lines.append(f"freshness: {source.name} {what} {value}")
+            continue
+        loaded = [c for c in current if c["source"] == source.name and c["status"] == "loaded"]
+        if loaded and source.period_kind:
+            latest = max(loaded, key=lambda c: c["period"])
+            lines.append(f"freshness: {source.name} latest {source.period_kind.replace('_', ' ')} {latest['period']}, "
+                         f"loaded {_ago(now - datetime.fromisoformat(latest['loaded_at']))}")
+    return lines
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -515,12 +531,11 @@ def cmd_status(args: argparse.Namespace) -> int:
                 f", {sum('warning' in v for v in verdicts)} with warnings" if any("warning" in v for v in verdicts) else "")
             print(f"  {table:<26} {span:<30} {sum(c['rows'] for c in batches):>10,}  {_ago(now - newest):<12} {gates}")
 
-    stops = [c for c in current if c["table_name"] == "police_uk_stop_searches" and c["status"] == "loaded"]
-    if stops:
-        latest = max(stops, key=lambda c: c["period"])
-        print(f"\nfreshness: latest stop-and-search month {latest['period']}, loaded {_ago(now - datetime.fromisoformat(latest['loaded_at']))}")
-    for source, quarter in _latest_pas_quarters(settings):
-        print(f"freshness: PAS {source} figures up to the quarter ending {quarter}")
+    freshness = _freshness(settings, current, now)
+    if freshness:
+        print()
+    for line in freshness:
+        print(line)
     for w in pipeline.withdrawn(settings):
         print(f"WITHDRAWN: {w['table_name']} {w['period']} is no longer listed by {w['source']} (seen {w['at'][:16]}); "
               f"its {w['rows']:,} rows loaded before keep serving, flagged")
@@ -646,7 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     accept = sub.add_parser("accept", help="let a quarantined suspect revision replace the loaded batch (after review)")
-    accept.add_argument("batch_id", help="as printed in its quarantine reason, e.g. police_uk_stop_search:2024-12:ab12cd34ef56ab78")
+    accept.add_argument("batch_id", help="as printed in its quarantine reason, <source>:<period>:<sha256 prefix>")
     accept.set_defaults(func=cmd_accept)
 
     setup = sub.add_parser("setup", help="prepare an Airflow home for the DAGs: metadata database and pools (idempotent)")

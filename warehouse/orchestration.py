@@ -32,12 +32,11 @@ from ingest.core.source import Plan, Source
 log = logging.getLogger(__name__)
 
 WRITER_POOL = "duckdb_writer"
-POLICE_UK_POOL = "police_uk_api"
+# the writer's pool and every pool a source declares (`Source.pool`)
 POOLS = {
     WRITER_POOL: (1, "one DuckDB writer at a time (warehouse builds)"),
-    POLICE_UK_POOL: (4, "police.uk API: at most 4 tasks sending requests at once (limit 15/s, bursts of 30)"),
+    **{s.pool.name: (s.pool.slots, s.pool.description) for s in registry.sources().values() if s.pool is not None},
 }
-POOL_OF_SOURCE = {"police_uk_stop_search": POLICE_UK_POOL}
 
 WAREHOUSE_ASSET = Asset("mapwh://warehouse/marts")
 POSTGRES_ASSET = Asset("mapwh://postgres/marts")  # the marts as PostgreSQL serves them to BI tools
@@ -63,7 +62,7 @@ def source_assets() -> list[Asset]:
 
 
 def pool(source: Source) -> str:
-    return POOL_OF_SOURCE.get(source.name, "default_pool")
+    return source.pool.name if source.pool is not None else "default_pool"
 
 
 # --------------------------------------------------------------------------- task bodies

@@ -82,6 +82,12 @@ def _clockwise(geometry: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- charts
+def scorecard_synthetic(con) -> dict[str, bool]:
+    """{commitment: computed from a SYNTHETIC source}, as marts.action_plan_scorecard marks it."""
+    frame = _frame(con, "select commitment_id, bool_or(is_synthetic) as synthetic from marts.action_plan_scorecard group by 1")
+    return dict(zip(frame.commitment_id, frame.synthetic.astype(bool)))
+
+
 def _title(text: str, synthetic: bool) -> dict:
     return {"text": text, "subtitle": [f"{SYNTHETIC_MARK}: not real figures"] if synthetic else [],
             "subtitleColor": "#b00020", "subtitleFontWeight": "bold"}
@@ -286,7 +292,9 @@ def build_page(settings: Settings, db_path: Path) -> str:
         gap = _frame(con, "select period_end, gap_pp, ci_low, ci_high, pct_a as white_pct, pct_b as black_pct, n_a, n_b "
                           "from marts.trust_gap where area = 'London' and measure = 'Trust MPS' and group_a = 'White' "
                           "and group_b = 'Black' and is_complete and not suppressed order by period_end")
-        pas_synthetic = bool({"pas_dashboard", "pas_microdata"} & synthetic)
+        # which sources a chart is computed from is declared once, in seed scorecard_commitments (source_names)
+        computed_from_synthetic = {} if scorecard.empty else scorecard_synthetic(con)
+        pas_synthetic = computed_from_synthetic.get("trust_gap_black_white", False)
         caption = (f"The gap in trust between White and Black Londoners, {len(gap)} rolling 12-month windows; latest "
                    f"{gap.period_end.iloc[-1]:%B %Y}: {gap.gap_pp.iloc[-1]:.1f} points (95% interval {gap.ci_low.iloc[-1]:.1f} "
                    f"to {gap.ci_high.iloc[-1]:.1f}).") if not gap.empty else ""
@@ -299,7 +307,7 @@ def build_page(settings: Settings, db_path: Path) -> str:
                              "and ethnic_group in ('Ethnic minority', 'Black') and share is not null order by as_at")
         targets = _frame(con, "select target_id, population || ' (' || ethnic_group || ')' as series, target_share, deadline, "
                               "baseline_value, baseline_date from reference.plan_targets where measure = 'officer_share'")
-        wf_synthetic = "workforce" in synthetic
+        wf_synthetic = computed_from_synthetic.get("officers_ethnic_minority_2030", False)
         caption = ""
         if not actual.empty:
             latest = actual[actual.series == "All ranks (Ethnic minority)"].tail(1)
@@ -318,7 +326,7 @@ def build_page(settings: Settings, db_path: Path) -> str:
                                 "from marts.stop_search_disproportionality where period_end = ? and ethnicity_basis = 'self_defined' "
                                 "and ethnic_group = 'Black' order by ratio_vs_white desc nulls last", [window.period_end.iloc[0]])
         geojson = _geojson(con) if not rates.empty else None
-        ss_synthetic = bool({"police_uk_stop_search", "census_population"} & synthetic)
+        ss_synthetic = computed_from_synthetic.get("stop_search_black_white_ratio", False)
         label = ""
         if not rates.empty:
             months = int(window.months_in_window.iloc[0])

@@ -147,6 +147,15 @@ def _no_parameters(context: GateContext) -> dict:
 
 
 @dataclass(frozen=True)
+class Pool:
+    """An Airflow pool the source's load tasks share (e.g. an API's rate limit): created by `mapwh setup`."""
+
+    name: str
+    slots: int
+    description: str
+
+
+@dataclass(frozen=True)
 class Source:
     name: str  # raw-zone folder, manifest `source`, quarantine folder, CLI name
     table: Table
@@ -180,6 +189,21 @@ class Source:
     # first one it can have: the gate refuses a period before it or in the future (`implausible_period`).
     period_kind: str | None = None
     first_period: str | None = None
+    # The generic layers read these instead of naming a source:
+    # - the Airflow pool its load tasks share (None: Airflow's default pool);
+    pool: Pool | None = None
+    # - the dbt models incremental by its periods (decision 0025): a build recomputes only the refreshed periods
+    #   of its table, and gates the marts among them on those periods;
+    incremental_models: tuple[str, ...] = ()
+    # - True when incremental models of other sources read its table too: a change to its batches forces a full
+    #   build (it is part of the incremental basis);
+    basis_of_incremental: bool = False
+    # - a query on the published warehouse giving `mapwh status` its freshness: rows of (what, value), e.g.
+    #   ("figures up to the quarter ending", date); None: the latest period loaded, from its batches;
+    freshness_sql: str | None = None
+    # - the newest period the publisher lists (one request), for `mapwh run`'s default window of a partitioned
+    #   source; None when the source cannot say.
+    latest_available: Callable[[Settings], str | None] | None = None
 
     def extension_for(self, content: bytes) -> str:
         return self.extension(content) if callable(self.extension) else self.extension

@@ -114,8 +114,8 @@ def test_status_reports_loads_gates_and_freshness(built):
     assert ("police_uk_stop_searches", "2024-09", "loaded", "3,253") in rows
     assert ("pas_dashboard", "MPS", "loaded", "291") in rows
     assert ("pas_neighbourhood", "2015-16_to_2020-21", "loaded", "1,344") in rows
-    assert "freshness: latest stop-and-search month 2025-02" in out
-    assert "freshness: PAS dashboard figures up to the quarter ending 2023-12-31" in out
+    assert "freshness: police_uk_stop_search latest month 2025-02, loaded" in out
+    assert "freshness: pas_dashboard figures up to the quarter ending 2023-12-31" in out
     data = json.loads(run("status", "--json").stdout)
     assert {c["period"] for c in data["loaded"] if c["table_name"] == "police_uk_stop_searches"} >= set(REAL_COUNTS)
 

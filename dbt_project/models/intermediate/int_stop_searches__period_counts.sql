@@ -1,4 +1,7 @@
--- incremental by police.uk period (dbt_project.yml, decision 0025): an incremental build recomputes only the refreshed periods
+-- incremental by police.uk period (decision 0025): an incremental build recomputes only the refreshed periods,
+-- deleting them first (the source declares this model in ingest/police_uk.py `incremental_models`)
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_refreshed_periods('police_uk_stop_searches') }}") }}
 -- depends_on: {{ ref('stg_audit__refresh_periods') }}
 
 with
