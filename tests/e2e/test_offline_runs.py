@@ -164,10 +164,9 @@ def test_kill_9_during_a_build_then_a_rerun_recovers(make_runner, mirror_env):
     victim = subprocess.Popen([MAPWH, "run", "--sources", "stop_search,reference_data", "--from", "2025-05", "--to", "2025-05"],
                               env=run.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
-    while not list((run.home / "logs").glob("dbt-warehouse-*.log")):  # dbt has started on the new file
+    while not dbt_processes_of(run.home):  # dbt is at work on the new file (not a guess after a sleep)
         assert victim.poll() is None and time.time() < deadline
         time.sleep(0.2)
-    time.sleep(2)
     assert processes_of(run.home) - {victim.pid}  # the worker (in a session of its own) and dbt are at work
     os.kill(victim.pid, signal.SIGKILL)  # the supervisor alone, as the OOM killer or `kill -9 <pid>` would
     victim.wait()
@@ -175,13 +174,24 @@ def test_kill_9_during_a_build_then_a_rerun_recovers(make_runner, mirror_env):
     while survivors := processes_of(run.home):  # the worker and dbt die with it: nothing of the run goes on
         assert time.time() < deadline, f"processes of the killed run still running: {survivors}"
         time.sleep(0.2)
-    time.sleep(3)
     assert not run.warehouse.exists() and list((run.home / "build").glob("warehouse-*.duckdb"))  # nothing published
 
     again = run("run", "--sources", "stop_search,reference_data", "--from", "2025-05", "--to", "2025-05")
     assert "built (full: nothing published yet), gated and published" in again.stdout  # the killed build never published
     assert query(run.home, "select count(*) > 3000 from marts.fct_stop_search") == [(True,)]
     assert not list((run.home / "build").glob("warehouse-*"))  # the killed build's file is gone
+
+
+def dbt_processes_of(home: Path) -> set[int]:
+    """The run's live processes whose command line is dbt's."""
+    found = set()
+    for pid in processes_of(home):
+        try:
+            if any(part.endswith((b"/dbt", b"dbt")) for part in (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")[:2]):
+                found.add(pid)
+        except OSError:
+            continue
+    return found
 
 
 def processes_of(home: Path) -> set[int]:
