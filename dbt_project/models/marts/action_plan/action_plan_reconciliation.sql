@@ -180,6 +180,8 @@ dates_disagree as (
         and earlier.event = later.event
         and earlier.event_row < later.event_row
     where later.date_to < earlier.date_from or earlier.date_to < later.date_from
+    -- one finding per dated statement: against the latest earlier statement it contradicts
+    qualify row_number() over (partition by later.action_id, later.event, later.event_row order by earlier.event_row desc) = 1
 
 ),
 
