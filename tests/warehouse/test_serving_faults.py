@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from devdata.pgserver import Cluster, free_port, server_bindir
-from ingest.core.config import get_settings
+from ingest.core.config import ConfigError, get_settings
 from tests.conftest import required
 from warehouse import serve_pg
 from warehouse.serve_pg import PublishError
@@ -280,11 +280,15 @@ def test_the_reader_is_noinherit_with_role_level_timeouts(reader_database):
         assert pg.execute("show default_transaction_read_only").fetchone()[0] == "on"
 
 
-def test_a_reader_timeout_that_is_not_an_interval_is_refused(cluster, tmp_path):
-    settings = settings_for(tmp_path, cluster.dsn(), MAPWH_PG_SCHEMA="marts_bad_timeout",
-                            MAPWH_PG_READER_IDLE_TIMEOUT="10min'; drop table x; --")
-    with pytest.raises(PublishError, match="MAPWH_PG_READER_IDLE_TIMEOUT"):
-        serve_pg.publish(settings, make_warehouse(tmp_path / "w.duckdb", "build-1"))
+def test_a_reader_timeout_that_is_not_an_interval_is_refused_before_anything_connects(cluster, tmp_path):
+    """The interval is checked where the setting is read (decision 0039), so a value that would be SQL never reaches
+    PostgreSQL: the settings are refused with one line naming the variable, and no schema is made."""
+    with pytest.raises(ConfigError, match=r"^MAPWH_PG_READER_IDLE_TIMEOUT=.*expected a PostgreSQL interval"):
+        settings_for(tmp_path, cluster.dsn(), MAPWH_PG_SCHEMA="marts_bad_timeout",
+                     MAPWH_PG_READER_IDLE_TIMEOUT="10min'; drop table x; --")
+    with admin(cluster) as pg:
+        assert pg.execute("select count(*) from information_schema.schemata where schema_name = 'marts_bad_timeout'"
+                          ).fetchone() == (0,)
 
 
 # --------------------------------------------------------------------------- the compose deployment's roles
