@@ -15,7 +15,10 @@ $(BIN)/uv:
 
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
 	@echo "make: installing the pinned requirements.lock and mapwh into $(VENV)"
-	@$(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
+	@# --compile-bytecode: Python never has to compile a dependency at import, even where
+	@# PYTHONDONTWRITEBYTECODE=1 keeps it from caching what it compiles (about 3 s for
+	@# Great Expectations alone, in every process that imports it)
+	@$(BIN)/uv pip install -q --compile-bytecode -p $(BIN)/python -r requirements.lock
 	@$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
 	@touch $@
 
