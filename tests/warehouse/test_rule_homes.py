@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, get_settings
 from warehouse import gates
