@@ -8,8 +8,10 @@ skips it) in three steps:
    PostgreSQL types mapped from the contract (dates as `date`, counts as
    `bigint`, shares as `double precision`), the rows copied by DuckDB's
    `postgres` extension (a binary COPY; over twice as fast as psycopg's
-   row-by-row COPY from Python, decision 0022), a primary key on the mart's unique key where its columns are all
-   not-null (a unique index otherwise), indexes on the usual filters, and
+   row-by-row COPY from Python, decision 0022), a primary key on the mart's
+   key (its contract's primary key, or the uniqueness its gate checks:
+   decision 0038) where its columns are all not-null (a unique index
+   otherwise), indexes on the usual filters, and
    `COMMENT`s from the dbt descriptions on every table and column;
 2. one transaction renames the serving schema away, renames the new one to
    the published name (`MAPWH_PG_SCHEMA`, default `marts`), records the
@@ -70,7 +72,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.core.config import Settings, redact
+from ingest.core.config import EXPECTATIONS_DIR, Settings, redact
 from ingest.core.contract import quote_ident
 from ingest.core.errors import SourceError
 
@@ -119,28 +121,53 @@ def pg_type(duckdb_type: str) -> str:
 
 
 def mart_definitions() -> dict[str, dict]:
-    """Each mart's description, column descriptions and unique key, from the dbt YAML beside the models."""
+    """Each mart's description, column descriptions and unique key, from where the key is declared (decision 0038).
+
+    The key is the primary key of the mart's dbt contract (model-level `constraints`, or a column's); a mart whose
+    key has a column that may be null (or whose key is left to its gate, `fct_stop_search`) states it in its Great
+    Expectations suite (`expect_compound_columns_to_be_unique`, `expect_column_values_to_be_unique`), and it is
+    served as a primary key when the contract makes every column of it not-null, else as a unique index.
+    """
     from warehouse.docs import load_marts
 
     found = {}
     for models in load_marts().values():
         for model in models:
             columns = model.get("columns") or []
-            key: list[str] = []
-            for test in model.get("data_tests") or []:
-                if isinstance(test, dict) and "unique_combination" in test:
-                    key = list(test["unique_combination"]["arguments"]["combination_of_columns"])
-            for column in columns:
-                if not key and any(t == "unique" for t in column.get("data_tests") or []):
-                    key = [column["name"]]
-            not_null = {c["name"] for c in columns if any(k.get("type") == "not_null" for k in c.get("constraints") or [])}
+            not_null = {c["name"] for c in columns if any(k.get("type") in ("not_null", "primary_key")
+                                                          for k in c.get("constraints") or [])}
+            key = contract_key(model) or gate_key(model["name"])
             found[model["name"]] = {
                 "description": " ".join((model.get("description") or "").split()),
                 "columns": {c["name"]: " ".join((c.get("description") or "").split()) for c in columns},
                 "key": key,
-                "primary_key": bool(key) and set(key) <= not_null,
+                "primary_key": bool(key) and set(key) <= not_null | set(contract_key(model)),
             }
     return found
+
+
+def contract_key(model: dict) -> list[str]:
+    """The primary key a mart's dbt contract declares (model-level, or on one column); [] when none."""
+    for constraint in model.get("constraints") or []:
+        if constraint.get("type") == "primary_key":
+            return list(constraint["columns"])
+    for column in model.get("columns") or []:
+        if any(k.get("type") == "primary_key" for k in column.get("constraints") or []):
+            return [column["name"]]
+    return []
+
+
+def gate_key(model: str) -> list[str]:
+    """The uniqueness key a mart's gate suite (expectations/mart_<model>.json) checks; [] when none."""
+    path = EXPECTATIONS_DIR / f"mart_{model}.json"
+    if not path.exists():
+        return []
+    for expectation in json.loads(path.read_text())["expectations"]:
+        if expectation["type"] == "expect_compound_columns_to_be_unique":
+            return list(expectation["kwargs"]["column_list"])
+        if expectation["type"] == "expect_column_values_to_be_unique":
+            return [expectation["kwargs"]["column"]]
+    return []
 
 
 def _literal(text: str) -> str:

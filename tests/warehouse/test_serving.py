@@ -216,6 +216,20 @@ def test_readers_during_a_publish_never_error_and_never_see_two_builds(published
     assert seen <= {first, second} and first in seen
 
 
+def test_each_marts_key_is_read_from_where_it_is_declared():
+    """Decision 0038: the contract's primary key, else the uniqueness the mart's gate checks (a key with a column
+    that may be null, or fct_stop_search's); a primary key in PostgreSQL when the contract makes it not-null."""
+    definitions = serve_pg.mart_definitions()
+    keys = {name: (d["key"], d["primary_key"]) for name, d in definitions.items()}
+    assert keys["workforce_representation"] == (["as_at", "force", "rank", "worker_type", "ethnic_group"], True)
+    assert keys["trust_gap"] == (["period_end", "area", "measure", "group_a", "group_b"], True)
+    assert keys["fct_stop_search"] == (["stop_id"], True)  # the gate's uniqueness, the contract's not-null
+    assert keys["action_plan_scorecard"] == (["commitment_id", "period"], False)  # period may be null
+    assert keys["stop_search_by_force"] == (["period", "month", "force", "ethnicity_basis", "ethnic_group"], False)
+    assert keys["action_plan_reconciliation"] == ([], False)
+    assert all(key for name, (key, _) in keys.items() if name != "action_plan_reconciliation")
+
+
 def test_no_dsn_means_no_publishing(warehouse):
     assert serve_pg.publish(get_settings({"MAPWH_HOME": str(warehouse.home), "MAPWH_PG_DSN": ""})) is None
 

@@ -19,7 +19,7 @@ counted as (
         rank_promoted_to,
         sum(headcount) as promotions,
         sum(headcount) filter (where ethnic_group <> 'Not stated') as stated_promotions,
-        sum(headcount) filter (where ethnic_group in ('Asian', 'Black', 'Mixed', 'Other')) as ethnic_minority_promotions,
+        sum(headcount) filter (where {{ is_ethnic_minority('ethnic_group') }}) as ethnic_minority_promotions,
         sum(headcount) filter (where ethnic_group = 'Black') as black_promotions
     from promotions
     group by all

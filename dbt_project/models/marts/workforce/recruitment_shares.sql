@@ -20,7 +20,7 @@ counted as (
         force,
         sum(headcount) as recruits,
         sum(headcount) filter (where ethnic_group <> 'Not stated') as stated_recruits,
-        sum(headcount) filter (where ethnic_group in ('Asian', 'Black', 'Mixed', 'Other')) as ethnic_minority_recruits,
+        sum(headcount) filter (where {{ is_ethnic_minority('ethnic_group') }}) as ethnic_minority_recruits,
         sum(headcount) filter (where ethnic_group = 'Black') as black_recruits
     from recruits
     group by all

@@ -24,7 +24,7 @@ officers as (
 
 groups as (
 
-    select unnest(['Asian', 'Black', 'Mixed', 'Other', 'White', 'Not stated']) as ethnic_group
+    select unnest([{{ sql_strings(ethnic_groups_with_not_stated()) }}]) as ethnic_group
 
 ),
 
@@ -76,7 +76,7 @@ grouped as (
     union all
     select financial_year, year_end, force, rank, 'Ethnic minority' as ethnic_group, sum(leavers), sum(resignations)
     from cells
-    where ethnic_group in ('Asian', 'Black', 'Mixed', 'Other')
+    where {{ is_ethnic_minority('ethnic_group') }}
     group by all
     union all
     select financial_year, year_end, force, rank, 'All' as ethnic_group, sum(leavers), sum(resignations)
@@ -91,7 +91,7 @@ officers_grouped as (
     union all
     select as_at, force, rank, 'Ethnic minority' as ethnic_group, sum(headcount)
     from officers
-    where ethnic_group in ('Asian', 'Black', 'Mixed', 'Other')
+    where {{ is_ethnic_minority('ethnic_group') }}
     group by all
     union all
     select as_at, force, rank, 'All' as ethnic_group, sum(headcount)

@@ -22,7 +22,7 @@ ranks_known as (
 
 groups as (
 
-    select unnest(['Asian', 'Black', 'Mixed', 'Other', 'White', 'Not stated']) as ethnic_group
+    select unnest([{{ sql_strings(ethnic_groups_with_not_stated()) }}]) as ethnic_group
 
 ),
 
@@ -84,7 +84,7 @@ with_minority as (
     union all
     select as_at, force, rank, worker_type, 'Ethnic minority' as ethnic_group, sum(headcount), sum(fte)
     from cells
-    where ethnic_group in ('Asian', 'Black', 'Mixed', 'Other')
+    where {{ is_ethnic_minority('ethnic_group') }}
     group by all
 
 ),
@@ -105,7 +105,7 @@ final as (
         cast(stated as bigint) as stated_headcount
     from (
         select *,
-               sum(case when ethnic_group in ('Asian', 'Black', 'Mixed', 'Other', 'White') then headcount else 0 end)
+               sum(case when ethnic_group in ({{ sql_strings(broad_ethnic_groups()) }}) then headcount else 0 end)
                    over (partition by as_at, force, rank, worker_type) as stated
         from with_minority
     )

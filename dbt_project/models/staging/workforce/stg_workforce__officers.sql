@@ -12,8 +12,7 @@ source as (
 
 labels as (
 
-    select dimension, lower(label) as label_key, mapped_to, sort_order
-    from {{ ref('workforce_labels') }}
+    {{ workforce_labels() }}
 
 ),
 

@@ -11,8 +11,7 @@ source as (
 
 labels as (
 
-    select dimension, lower(label) as label_key, mapped_to, sort_order
-    from {{ ref('workforce_labels') }}
+    {{ workforce_labels() }}
 
 ),
 
@@ -20,7 +19,7 @@ renamed as (
 
     select
         financial_year,
-        make_date(cast(left(financial_year, 4) as integer) + 1, 3, 31) as year_end,
+        {{ financial_year_end('financial_year') }} as year_end,
         trim(force) as force,
         geo_code,
         sex as sex_published,
