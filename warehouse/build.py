@@ -46,7 +46,7 @@ import pandas as pd
 from ingest import registry
 from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings, without_secrets
 from ingest.core.contract import quote_ident
-from ingest.core.raw_zone import append_jsonl, atomic_write, read_jsonl
+from ingest.core.files import append_jsonl, atomic_write, read_jsonl
 from warehouse import gates, validated
 from warehouse.writer import next_build_sequence, writer_lock
 

@@ -86,7 +86,7 @@ def _batch_line(batch: dict) -> str:
 
 def _failure_line(settings, source_name: str, since: float) -> str:
     """Why a source's load failed since `since`: the task's own error, and where its batch was quarantined."""
-    from ingest.core.raw_zone import read_jsonl
+    from ingest.core.files import read_jsonl
 
     failures = [f for f in read_jsonl(settings.audit_dir / "task_failures.jsonl")
                 if f["source"] == source_name and datetime.fromisoformat(f["at"]).timestamp() >= since - 1]
@@ -468,7 +468,7 @@ def _freshness(settings, current: list[dict], now: datetime) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from ingest.core.raw_zone import read_jsonl
+    from ingest.core.files import read_jsonl
     from warehouse import pipeline, validated
 
     settings = get_settings()
@@ -602,7 +602,7 @@ def _found_lines(settings, source, files: list[dict]) -> list[str]:
 
 def _discovered(settings) -> dict[str, dict]:
     """The last catalogue answer recorded per source (audit/discovery.jsonl)."""
-    from ingest.core.raw_zone import read_jsonl
+    from ingest.core.files import read_jsonl
 
     return {row["source"]: row for row in read_jsonl(settings.audit_dir / "discovery.jsonl")}
 

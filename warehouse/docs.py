@@ -42,7 +42,7 @@ import yaml
 from ingest import registry
 from ingest.core.config import Settings, get_settings
 from ingest.core.contract import LINEAGE, Table
-from ingest.core.raw_zone import atomic_write
+from ingest.core.files import atomic_write
 from warehouse.validated import LOADED_BATCHES, REFRESH_PERIODS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

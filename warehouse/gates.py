@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingest.core.config import EXPECTATIONS_DIR, Settings
-from ingest.core.raw_zone import append_jsonl
+from ingest.core.files import append_jsonl
 
 log = logging.getLogger(__name__)
 # GX logs every closure it declines to register, and each datasource it loads,

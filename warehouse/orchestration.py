@@ -70,7 +70,7 @@ def record_failure(source_name: str, exc: BaseException) -> None:
     """One line in `audit/task_failures.jsonl` per failed try: what `mapwh run` and `mapwh status` show."""
     from datetime import datetime, timezone
 
-    from ingest.core.raw_zone import append_jsonl
+    from ingest.core.files import append_jsonl
 
     append_jsonl(get_settings().audit_dir / "task_failures.jsonl", {
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source_name,

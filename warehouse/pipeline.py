@@ -27,9 +27,9 @@ from typing import Callable
 from ingest.core import discovery, http
 from ingest.core.config import Settings
 from ingest.core.errors import SourceError, SourceFormatError
+from ingest.core.files import append_jsonl, atomic_write, read_jsonl, sha256_hex
 from ingest.core.http import Fetched
-from ingest.core.raw_zone import (STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, append_jsonl, atomic_write, batch_id_for, land,
-                                  read_jsonl, sha256_hex, verify)
+from ingest.core.raw_zone import STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, batch_id_for, land, verify
 from ingest.core.source import Batch, GateContext, Plan, Source, implausible_period
 from warehouse import gates, validated
 from warehouse.writer import writer_lock

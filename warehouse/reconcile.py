@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from ingest import registry
 from ingest.core.config import Settings
-from ingest.core.raw_zone import read_jsonl
+from ingest.core.files import read_jsonl
 
 
 @dataclass

@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from ingest.core.config import Settings
-from ingest.core.raw_zone import atomic_write
+from ingest.core.files import atomic_write
 from warehouse import pipeline
 
 SYNTHETIC_MARK = "SYNTHETIC data"

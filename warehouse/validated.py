@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from ingest.core.contract import Column, Table, select_casts
-from ingest.core.raw_zone import atomic_write
+from ingest.core.files import atomic_write
 
 # What is loaded: one row per (table, period), the batch serving it (`raw.loaded_batches` in a build).
 LOADED_BATCHES = Table(

@@ -10,17 +10,13 @@ deletes or rewrites: quarantine and publication copy from the raw zone.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 import os
 import socket
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from ingest.core.files import append_jsonl, atomic_write, sha256_hex
 
 # Manifest statuses written at landing time.
 STATUS_FETCHED = "fetched"  # bytes parsed; records counted; gate still to come
@@ -51,37 +47,9 @@ class LandedBatch:
         return asdict(self)
 
 
-def sha256_hex(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
 def batch_id_for(source: str, period: str, sha256: str) -> str:
     """Stable id of one batch: the same bytes for the same period give the same id."""
     return f"{source}:{period}:{sha256[:16]}"
-
-
-def _file_mode() -> int:
-    """What open() would give a new file: 0o666 less the process's umask (mkstemp alone gives 0o600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write(path: Path, content: bytes) -> None:
-    """Write a whole file or nothing: a temporary file beside it, fsync, rename; umask permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def land(
@@ -121,42 +89,6 @@ def land(
     )
     append_jsonl(raw_dir / "manifest.jsonl", batch.as_dict())
     return batch
-
-
-def append_jsonl(path: Path, row: dict) -> None:
-    """Append one JSON line; a single write() of a line under O_APPEND is atomic.
-
-    If the file ends in a torn line (a writer died mid-line), the new line
-    starts on a line of its own, so the torn one never swallows it.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(row, sort_keys=True, default=str) + "\n").encode()
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)  # the umask decides the permissions
-    try:
-        size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            line = b"\n" + line
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    """Every whole JSON line; a torn or garbled line is skipped and reported, never fatal."""
-    if not path.exists():
-        return []
-    rows = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                log.warning("%s line %d is not a whole JSON record (a torn write?); skipped: %.80r", path, number, line)
-    return rows
 
 
 def verify(raw_dir: Path, batch: dict) -> bool:

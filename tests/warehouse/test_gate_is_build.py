@@ -168,7 +168,7 @@ def test_a_batch_that_passes_its_gate_but_fails_a_dbt_test_is_withdrawn_and_the_
     if they come again."""
     import pandas as pd
 
-    from ingest.core.raw_zone import read_jsonl
+    from ingest.core.files import read_jsonl
     from tests.conftest import query
     from warehouse import build
 

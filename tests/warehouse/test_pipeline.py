@@ -18,7 +18,7 @@ from devdata import sample
 from devdata.mirror import serve
 from ingest import registry
 from ingest.core.config import get_settings
-from ingest.core.raw_zone import read_jsonl
+from ingest.core.files import read_jsonl
 from tests.warehouse.conftest import stops_file
 from warehouse import pipeline, validated
 from warehouse.gates import GateFailed

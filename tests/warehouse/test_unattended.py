@@ -12,7 +12,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 from devdata import sample
 from devdata.mirror import serve
 from ingest.core import periods
-from ingest.core.raw_zone import read_jsonl
+from ingest.core.files import read_jsonl
 from warehouse import orchestration, validated
 
 SOURCE = "police_uk_stop_search"

@@ -16,7 +16,7 @@ from ingest.core import discovery
 from ingest.core.config import get_settings
 from ingest.core.discovery import Catalogue, Found
 from ingest.core.errors import SourceHTTPError
-from ingest.core.raw_zone import read_jsonl
+from ingest.core.files import read_jsonl
 from ingest.core.source import Source
 from warehouse import pipeline
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from ingest.core.raw_zone import land, read_jsonl, verify
+from ingest.core.files import read_jsonl
+from ingest.core.raw_zone import land, verify
 
 
 def test_landing_is_byte_for_byte_and_append_only(tmp_path):
