@@ -17,7 +17,7 @@ from ingest import registry
 from tests.conftest import PROJECT_ROOT
 
 GENERIC_PYTHON = [
-    *sorted((PROJECT_ROOT / "warehouse").glob("*.py")),
+    *sorted((PROJECT_ROOT / "warehouse").rglob("*.py")),  # the packages (build/, cli/) included
     *sorted((PROJECT_ROOT / "dags").glob("*.py")),
     *sorted((PROJECT_ROOT / "ingest" / "core").glob("*.py")),
     PROJECT_ROOT / "ingest" / "registry.py",

@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from ingest import registry
-from ingest.core.config import Settings, get_settings
+from ingest.core.config import DBT_PROJECT_DIR, Settings, get_settings
 from ingest.core.contract import LINEAGE, Table
 from ingest.core.files import atomic_write
 from warehouse.validated import LOADED_BATCHES, REFRESH_PERIODS
@@ -261,7 +261,7 @@ def site_path(settings: Settings) -> Path:
 
 def build_site(settings: Settings, out: Path | None = None) -> Path:
     """The dbt docs site as one static HTML file, generated from a copy of the published warehouse."""
-    from warehouse.build import DBT_PROJECT_DIR, dbt_command
+    from warehouse.build import dbt_command
 
     out = out or site_path(settings)
     with tempfile.TemporaryDirectory(prefix="mapwh-docs-") as tmp:

@@ -1,4 +1,4 @@
-"""warehouse/build.py: never-loaded sources build empty marts; a failed mart gate
+"""warehouse/build/: never-loaded sources build empty marts; a failed mart gate
 quarantines the build and leaves the published warehouse serving; publishing is
 an atomic swap that never blocks or breaks a reader."""
 
@@ -9,6 +9,7 @@ import pytest
 
 from ingest.core.config import get_settings
 from warehouse import build
+from warehouse.build import prepare_raw
 from warehouse.gates import GateFailed
 from warehouse.writer import next_build_sequence, writer_lock
 
@@ -159,8 +160,8 @@ def test_a_failed_prepare_leaves_no_file(empty_build, monkeypatch):
         path.write_bytes(b"half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(build, "_fill_raw", broken)
-    monkeypatch.setattr(build, "_sync_raw", broken)  # a build copied from the published one fails the same way
+    monkeypatch.setattr(prepare_raw, "_fill_raw", broken)  # where `prepare` looks them up
+    monkeypatch.setattr(prepare_raw, "_sync_raw", broken)  # a build copied from the published one fails the same way
     for full_refresh in (False, True):
         with pytest.raises(OSError, match="disk full"):
             build.prepare(settings, full_refresh=full_refresh)
@@ -225,7 +226,7 @@ def test_a_batch_validated_before_a_contract_column_existed_loads_with_it_null(t
         con.execute(f"copy (select {columns}) to '{folder / 'old.parquet'}'")  # noqa: S608 - contract names
         con.execute("create schema raw")
         con.execute(table.create_sql("raw"))
-        build._insert_batches(con, settings, table, [{"period": "2016-06", "file": "old.parquet"}])
+        prepare_raw._insert_batches(con, settings, table, [{"period": "2016-06", "file": "old.parquet"}])
         assert con.execute(f"select period, batch_id, force from raw.{table.name}").fetchall() == [("2016-06", "old", None)]
     finally:
         con.close()

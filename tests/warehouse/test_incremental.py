@@ -16,6 +16,7 @@ from ingest.core.config import get_settings
 from ingest.core.http import Fetched
 from tests.conftest import query, require_shared_data
 from warehouse import build, pipeline
+from warehouse.build import basis as basis_room
 
 pytestmark = pytest.mark.shared
 
@@ -141,7 +142,7 @@ def test_a_changed_basis_forces_a_full_build(refreshed, monkeypatch):
     settings, *_ = refreshed
     basis = build.incremental_basis(settings)
     assert build.full_build_reason(settings, basis) is None
-    monkeypatch.setattr(build, "BUILD_LAYOUT", build.BUILD_LAYOUT + "-changed")
+    monkeypatch.setattr(basis_room, "BUILD_LAYOUT", basis_room.BUILD_LAYOUT + "-changed")  # read by incremental_basis
     changed = build.incremental_basis(settings)
     assert changed != basis
     assert "changed since the published build" in build.full_build_reason(settings, changed)
