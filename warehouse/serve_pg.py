@@ -95,7 +95,7 @@ LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(o
 class PublishError(SourceError, OSError):
     """Publishing to PostgreSQL failed; the message is one line, names what failed and carries no password.
 
-    An OSError, so `mapwh` prints it as one line (warehouse/cli.py), and a SourceError like the other
+    An OSError, so `mapwh` prints it as one line (`warehouse.cli.main`), and a SourceError like the other
     failures of an outside system."""
 
 

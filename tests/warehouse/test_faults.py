@@ -25,6 +25,7 @@ from ingest.core.config import get_settings
 from ingest.core.http import Fetched
 from tests.warehouse.conftest import stops_file
 from warehouse import cli, console, pipeline, validated
+from warehouse.cli import status
 from warehouse.reconcile import reconcile
 
 STOPS = registry.get("police_uk_stop_search")
@@ -101,7 +102,7 @@ def test_the_child_dies_with_its_supervisor_when_the_supervisor_is_killed(tmp_pa
     pids = tmp_path / "pids"
     child = textwrap.dedent(f"""
         import os, subprocess, sys, time
-        from warehouse.cli import _die_with_supervisor
+        from warehouse.cli.supervisor import _die_with_supervisor
         _die_with_supervisor(int(os.environ["MAPWH_RUN_SUPERVISOR"]))
         grandchild = subprocess.Popen(["sleep", "300"])
         open({str(pids)!r}, "w").write(f"{{os.getpid()}} {{grandchild.pid}}")
@@ -337,5 +338,5 @@ def test_a_month_the_source_withdraws_is_flagged_not_reported_unchanged(settings
     (timedelta(seconds=-20), "0 min ago"),
 ])
 def test_an_age_is_never_negative(delta, said):
-    text = cli._ago(delta)
+    text = status._ago(delta)
     assert said in text and "-" not in text

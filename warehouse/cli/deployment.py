@@ -1,0 +1,20 @@
+"""`mapwh setup`: what a deployment needs before its scheduler starts."""
+
+from __future__ import annotations
+
+import argparse
+
+from ingest.core.config import get_settings
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """What a deployment needs before its scheduler starts: `airflow db migrate` and the pools."""
+    from warehouse import airflow_env
+
+    settings = get_settings()
+    airflow_env.configure(settings)
+    airflow_env.ensure_metadata_db(settings)
+    pools = airflow_env.ensure_pools(settings)
+    print(f"AIRFLOW_HOME {settings.airflow_home}: metadata database migrated; pools imported from {pools}")
+    print(f"DAGs folder {airflow_env.DAGS_FOLDER}: every DAG starts unpaused (is_paused_upon_creation=False)")
+    return 0
