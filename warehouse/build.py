@@ -6,14 +6,19 @@ Readers (analysts, BI tools, `mapwh status`) only ever open
 1. `prepare` creates `build/warehouse-<id>.duckdb`, copies the validated zone
    into its `raw` schema (an empty table for a source never loaded) and the
    raw-zone manifest and gate history into `audit`;
-2. `run_dbt` runs one `dbt build` (models, seeds, data and unit tests) on it,
-   in a child process whose environment names the file (nothing in this
-   process changes, and dbt's DuckDB handle closes when the child exits); its
-   node log goes to `MAPWH_HOME/logs/`;
-3. `gate_marts` validates every mart with its Great Expectations suite;
+2. `run_dbt` runs one `dbt build` on it (models, seeds and data tests; in an
+   incremental build only those downstream of what changed, and never the
+   unit tests, which run in `make test`: `warehouse.selection`), in a child
+   process whose environment names the file (nothing in this process changes,
+   and dbt's DuckDB handle closes when the child exits); its node log goes to
+   `MAPWH_HOME/logs/`;
+3. `gate_marts` validates every mart the build rebuilt with its Great
+   Expectations suite;
 4. `publish` renames the file over `warehouse.duckdb` (POSIX rename is
    atomic: a reader sees the old file or the new one, never half of either).
 
+A build whose inputs the published one already holds stops in `prepare`
+(`selection.NothingNew`): nothing is made and nothing published.
 If dbt or a gate fails, the new file moves to `quarantine/builds/` with the
 report and the published warehouse stays as it was; if `prepare` fails, its
 partial file is removed. Each build takes a sequence number when it snapshots
@@ -48,7 +53,8 @@ from ingest.core.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings, with
 from ingest.core.contract import quote_ident
 from ingest.core.raw_zone import append_jsonl, atomic_write, read_jsonl
 from warehouse import gates, validated
-from warehouse.writer import next_build_sequence, writer_lock
+from warehouse.selection import dbt_selection, ensure_something_new, rebuilt_models, record_nodes
+from warehouse.writer import dbt_lock, next_build_sequence, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +168,12 @@ def prepare(settings: Settings, *, full_refresh: bool = False) -> Path:
     and `raw.refresh_periods` tells the incremental dbt models which periods to
     recompute. Otherwise, or with `full_refresh`, the file is built from
     scratch and every model recomputes everything. Both give identical marts.
+    A build that could be copied but would hold nothing new raises NothingNew
+    (`selection.ensure_something_new`) before any file is made.
     """
     with writer_lock(settings, "prepare a build"):
+        if not full_refresh and full_build_reason(settings, incremental_basis(settings)) is None:
+            ensure_something_new(settings)  # NothingNew: the published build already holds every serving batch
         path = new_build_path(settings, next_build_sequence(settings))
         _prepare_into(settings, path, full_refresh=full_refresh)
     return path
@@ -294,8 +304,9 @@ def _sync_raw(settings: Settings, path: Path, basis: str) -> dict[str, int]:
             _insert_batches(con, settings, table, changed)
         for name in ("build", "raw_responses", "gate_results"):
             con.execute(f"drop table audit.{name}")  # noqa: S608 - fixed names
-        for name in ("loaded_batches", "refresh_periods"):
-            con.execute(f"drop table if exists raw.{name}")  # noqa: S608 - fixed names
+        for schema, name in (("raw", "loaded_batches"), ("raw", "refresh_periods"), ("audit", "dbt_nodes"),
+                             ("audit", "dbt_selection")):
+            con.execute(f"drop table if exists {schema}.{name}")  # noqa: S608 - fixed names
         return _write_audit(con, settings, path, tables, serving, refresh, mode="incremental", basis=basis,
                             based_on=based_on, reason=None)
     finally:
@@ -459,21 +470,58 @@ def _was_full_refresh(db_path: Path) -> bool:
 
 
 def _dbt_build(settings: Settings, db_path: Path, args: tuple[str, ...]) -> Path:
+    """`dbt build` with `args`, or by default only what this build must rebuild (`selection.dbt_selection`).
+
+    dbt opens the file through one stable path (`build/dbt/build.duckdb`, a
+    hard link made for the run): dbt re-parses the whole project whenever its
+    profile changes, and the profile names the file, so a path of its own per
+    build would cost a full parse every build.
+    """
     ensure_not_superseded(settings, db_path)
     dbt_dir = settings.home / "dbt"
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     log_file = settings.logs_dir / f"dbt-{db_path.stem}.log"
-    command, env = dbt_command(settings, db_path, ("build",), dbt_dir, args=args)
-    (dbt_dir / "target" / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
-    with log_file.open("w") as out:
-        proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)  # noqa: S603 - the venv's dbt, no shell
-    if proc.returncode != 0:
-        ensure_not_superseded(settings, db_path)
-        failures = _failed_tests(dbt_dir, db_path)
-        lines = [f.describe() for f in failures] or _failed_nodes(dbt_dir, log_file)
-        raise DataTestsFailed(f"dbt build failed on {db_path.name}:\n  " + "\n  ".join(lines), failures)
-    log.info("dbt build passed on %s (log %s)", db_path.name, log_file)
+    selection = args or dbt_selection(db_path)
+    with dbt_lock(settings, f"dbt build on {db_path.name}"):
+        stable = _point_stable_path(settings, db_path)
+        try:
+            command, env = dbt_command(settings, stable, ("build",), dbt_dir, args=selection)
+            (dbt_dir / "target" / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
+            with log_file.open("w") as out:
+                proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)  # noqa: S603 - the venv's dbt, no shell
+        finally:
+            stable.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            ensure_not_superseded(settings, db_path)
+            failures = _failed_tests(dbt_dir, db_path)
+            lines = [f.describe() for f in failures] or _failed_nodes(dbt_dir, log_file)
+            raise DataTestsFailed(f"dbt build failed on {db_path.name}:\n  " + "\n  ".join(lines), failures)
+        nodes = record_nodes(db_path, dbt_dir / "target" / "run_results.json", selection)
+    log.info("dbt build passed on %s: %d nodes (%s; log %s)", db_path.name, nodes, " ".join(selection), log_file)
     return log_file
+
+
+def stable_dbt_path(settings: Settings) -> Path:
+    return settings.build_dir / "dbt" / "build.duckdb"
+
+
+def _point_stable_path(settings: Settings, db_path: Path) -> Path:
+    """Hard-link the build file at `stable_dbt_path` (a symbolic link would not do: DuckDB follows it and names
+    the database after the target). A write-ahead log left there by a dbt run that was killed belongs to another
+    build's file: it is moved to quarantine, never replayed onto this one."""
+    stable = stable_dbt_path(settings)
+    stable.parent.mkdir(parents=True, exist_ok=True)
+    stable.unlink(missing_ok=True)
+    wal = stable.with_name(stable.name + ".wal")
+    if wal.exists():
+        target = settings.quarantine_dir / "builds" / f"stale-dbt-wal-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(wal, target / wal.name)
+        (target / "reason.txt").write_text(f"{wal} was left by a dbt run that did not finish; moved before "
+                                           f"building {db_path.name}\n")
+        log.warning("moved a stale dbt write-ahead log %s to %s", wal, target)
+    os.link(db_path, stable)
+    return stable
 
 
 def _failed_nodes(dbt_dir: Path, log_file: Path) -> list[str]:
@@ -674,7 +722,8 @@ def refreshed_periods(db_path: Path) -> dict[str, list[str]] | None:
 
 
 def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
-    """Validate every mart; any failure raises GateFailed after all were checked.
+    """Validate every mart this build rebuilt (all of them in a full build); any failure raises GateFailed
+    after all were checked. A mart an incremental build did not rebuild is the published one, unchanged.
 
     Besides each mart's own checks, a mart may not shrink below
     MAPWH_MART_SHRINK_FLOOR (default 0.5) of its rows in the published
@@ -685,9 +734,13 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     published = published_row_counts(settings)
     refreshed = refreshed_periods(db_path)
     incremental = incremental_models()
-    results = []
+    rebuilt = rebuilt_models(db_path)
+    results, kept = [], []
     for gate in mart_gates():
         name = gate.removeprefix("mart_")
+        if rebuilt is not None and name not in rebuilt:
+            kept.append(name)  # the published mart, copied unchanged: its gate passed when it was built
+            continue
         floor = int(published.get(name, 0) * shrink_floor)
         periods = refreshed.get(incremental[name]) if name in incremental and refreshed is not None else None
         try:
@@ -696,6 +749,9 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
         except duckdb.Error:
             ensure_not_superseded(settings, db_path)  # a newer build published meanwhile and removed this file
             raise
+    if kept:
+        log.info("mart gates: %d run on the marts this build rebuilt; %d marts kept from the published build "
+                 "unchanged (%s)", len(results), len(kept), ", ".join(kept))
     failed = [r for r in results if not r.success]
     if failed:
         raise gates.GateFailed(failed[0]) if len(failed) == 1 else BuildFailed(
@@ -756,9 +812,10 @@ def publish(settings: Settings, db_path: Path) -> Path:
     return settings.warehouse_path
 
 
-def build_and_publish(settings: Settings) -> Path:
-    """The whole build in one call (used by tests and benchmarks; the DAG runs the steps as tasks)."""
-    path = prepare(settings)
+def build_and_publish(settings: Settings, *, full_refresh: bool = False) -> Path:
+    """The whole build in one call (used by tests and benchmarks; the DAG runs the steps as tasks).
+    Raises `selection.NothingNew`, building nothing, when the published build already holds every serving batch."""
+    path = prepare(settings, full_refresh=full_refresh)
     try:
         run_dbt(settings, path)
         gate_marts(settings, path)
