@@ -1,12 +1,15 @@
 """
 ### Warehouse build: dbt, mart gates, atomic publish
 
-Triggered whenever a source Asset is updated. Builds a new DuckDB file (a
-copy of the published one in which only the police.uk periods whose batch
+Triggered whenever a source Asset is updated. When the published build
+already holds every serving batch, `prepare` is skipped and so is every
+later step: nothing is built or published. Otherwise it builds a new DuckDB
+file (a copy of the published one in which only the periods whose batch
 changed are recomputed; trigger with `{"full_refresh": true}` to rebuild
-everything from the validated zone), runs one `dbt build` on it (models, seeds, data tests,
-unit tests), validates every mart with Great Expectations and only then
-swaps it in as `warehouse.duckdb`, then renders the HTML report beside it
+everything from the validated zone), runs one `dbt build` on it (the models
+downstream of what changed and their data tests; dbt's unit tests run in
+`make test`), validates every mart it rebuilt with Great Expectations and
+only then swaps it in as `warehouse.duckdb`, then renders the HTML report beside it
 (`report.html`) and, when `MAPWH_PG_DSN` is set, publishes the marts to
 PostgreSQL for BI tools (a new schema swapped in in one transaction; its own
 Asset `mapwh://postgres/marts`). A failure quarantines the new file; the
@@ -47,17 +50,18 @@ from warehouse.orchestration import (
 def warehouse_build():
     @task
     def prepare(params: dict | None = None) -> str:
-        """New DuckDB file: a copy of the published one brought up to date (incremental), or a full rebuild."""
+        """New DuckDB file: a copy of the published one brought up to date (incremental), or a full rebuild;
+        skipped when nothing is new."""
         return build_step("prepare", full_refresh=bool((params or {}).get("full_refresh")))
 
     @task(retries=0)
     def dbt_build(path: str) -> str:
-        """One `dbt build` (a child process) on the new file."""
+        """One `dbt build` (a child process) on the new file: what changed and everything downstream."""
         return build_step("dbt_build", path)
 
     @task(retries=0)
     def gate_marts(path: str) -> str:
-        """Great Expectations suites on every mart."""
+        """Great Expectations suites on every mart the build rebuilt."""
         return build_step("gate_marts", path)
 
     @task(outlets=[WAREHOUSE_ASSET])

@@ -157,7 +157,12 @@ def build_step(step: str, path: str | None = None, *, full_refresh: bool = False
 
     settings = get_settings()
     if step == "prepare":
-        return str(build.prepare(settings, full_refresh=full_refresh))
+        from warehouse.selection import NothingNew
+
+        try:
+            return str(build.prepare(settings, full_refresh=full_refresh))
+        except NothingNew as exc:  # every later step skips: nothing is built, gated or published
+            raise AirflowSkipException(str(exc)) from exc
     if step == "report":
         from warehouse import report
 

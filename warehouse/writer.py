@@ -13,7 +13,8 @@ critical section holds this lock (`filelock`, an OS-level lock on
   sequence number (`next_build_sequence`);
 - a publish, which refuses a build older than the one already published.
 
-dbt itself runs outside the lock, in the build's own file.
+dbt itself runs outside the lock, in the build's own file (under `dbt_lock`, which only
+serialises dbt runs).
 """
 
 from __future__ import annotations
@@ -51,6 +52,20 @@ def writer_lock(settings: Settings, what: str) -> Iterator[None]:
             yield
     except Timeout as exc:
         raise WriterBusy(f"{what}: another writer held {path} for more than {timeout:.0f}s") from exc
+
+
+@contextlib.contextmanager
+def dbt_lock(settings: Settings, what: str) -> Iterator[None]:
+    """Hold the lock of dbt's working files while `what` runs: its target directory (manifest, partial-parse
+    state, run results) and the stable path it opens builds through are one per MAPWH_HOME (decision 0042)."""
+    path = settings.home / "locks" / "dbt.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    timeout = settings.vars.lock_timeout_s
+    try:
+        with FileLock(path, timeout=timeout):
+            yield
+    except Timeout as exc:
+        raise WriterBusy(f"{what}: another dbt run held {path} for more than {timeout:.0f}s") from exc
 
 
 def next_build_sequence(settings: Settings) -> int:

@@ -4,10 +4,15 @@ an atomic swap that never blocks or breaks a reader."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import duckdb
 import pytest
 
-from ingest.core.config import get_settings
+from ingest.core.config import DBT_PROJECT_DIR, get_settings
+from tests.conftest import query
+from tests.warehouse.test_dbt_project import declared_unit_tests
 from warehouse import build
 from warehouse.build import prepare_raw
 from warehouse.gates import GateFailed
@@ -162,10 +167,27 @@ def test_a_failed_prepare_leaves_no_file(empty_build, monkeypatch):
 
     monkeypatch.setattr(prepare_raw, "_fill_raw", broken)  # where `prepare` looks them up
     monkeypatch.setattr(prepare_raw, "_sync_raw", broken)  # a build copied from the published one fails the same way
+    monkeypatch.setattr(prepare_raw, "ensure_something_new", lambda settings: None)  # the copies published hold nothing new
     for full_refresh in (False, True):
         with pytest.raises(OSError, match="disk full"):
             build.prepare(settings, full_refresh=full_refresh)
         assert set(settings.build_dir.glob("warehouse-*")) == before
+
+
+def test_every_dbt_unit_test_passes_outside_the_production_build(empty_build, tmp_path):
+    """A production build runs no unit test (decision 0042): they test the SQL, not the data, so they run here,
+    every one of them, on a copy of a built file."""
+    settings, template = empty_build
+    assert query(template, "select count(*) from audit.dbt_nodes where resource_type = 'unit_test'") == [(0,)]
+    assert query(template, "select count(*) from audit.dbt_nodes where resource_type = 'model'")[0][0] > 30
+    copy = tmp_path / "unit.duckdb"
+    copy.write_bytes(template.read_bytes())
+    command, env = build.dbt_command(settings, copy, ("test",), tmp_path, args=("--select", "test_type:unit"))
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=DBT_PROJECT_DIR)  # noqa: S603 - the venv's dbt
+    assert done.returncode == 0, done.stdout[-4000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results}
+    assert set(ran) == set(declared_unit_tests()) and set(ran.values()) == {"pass"}
 
 
 def test_a_mart_that_shrinks_against_the_published_one_is_refused(empty_build):

@@ -168,3 +168,45 @@ def test_the_basis_names_every_raw_table_the_incremental_models_read(refreshed):
     # the sources declare exactly the models dbt builds incrementally (the marts among them are gated on the
     # refreshed periods only)
     assert set(build.incremental_models()) == {nodes[n]["name"] for n in incremental}
+
+
+def test_an_incremental_build_runs_only_what_its_changed_sources_feed(refreshed):
+    """dbt builds the models downstream of the changed raw table (and of the audit tables) with their data tests;
+    the rest are the published build's; a full build runs every model; neither runs a unit test."""
+    _, _, incremental, full = refreshed
+    (arguments,), = query(incremental, "select arguments from audit.dbt_selection")
+    assert "source:police_uk.stop_searches+" in arguments and "source:audit+" in arguments
+    assert not any(a.startswith("source:pas") or a.startswith("source:workforce") for a in arguments)
+    ran = {n for (n,) in query(incremental, "select name from audit.dbt_nodes where resource_type = 'model'")}
+    everything = {n for (n,) in query(full, "select name from audit.dbt_nodes where resource_type = 'model'")}
+    assert {"fct_stop_search", "stop_search_monthly", "stop_search_disproportionality", "action_plan_scorecard"} <= ran
+    assert not ran & {"trust_gap", "trust_confidence", "workforce_representation", "action_plan_progress"}
+    assert ran < everything and {"trust_gap", "workforce_representation"} <= everything
+    assert query(incremental, "select count(*) from audit.dbt_nodes where resource_type = 'test'")[0][0] > 0
+    for build_file in (incremental, full):
+        assert query(build_file, "select count(*) from audit.dbt_nodes where resource_type = 'unit_test'") == [(0,)]
+        assert query(build_file, "select count(*) from audit.dbt_nodes where status not in ('success', 'pass')") == [(0,)]
+
+
+def test_a_build_with_nothing_new_makes_no_file_and_publishes_nothing(refreshed, monkeypatch):
+    """An Asset event for batches the published build already holds: prepare refuses before any file is made;
+    a changed serving batch, or a new day (the scorecard reads the date), is something new."""
+    from warehouse import selection
+
+    settings, *_ = refreshed
+    publications = (settings.audit_dir / "publications.jsonl").read_text()
+    files = sorted(settings.build_dir.rglob("*"))
+    with pytest.raises(selection.NothingNew, match="nothing new"):
+        build.prepare(settings)
+    assert sorted(settings.build_dir.rglob("*")) == files
+    assert (settings.audit_dir / "publications.jsonl").read_text() == publications
+    assert selection.serving_changes(settings) == {}
+
+    serving = selection.validated.all_current(settings.validated_dir)
+    monkeypatch.setattr(selection.validated, "all_current", lambda validated_dir: [
+        b for b in serving if (b["table_name"], b["period"]) != ("police_uk_stop_searches", "2024-12")])
+    assert selection.serving_changes(settings) == {"police_uk_stop_searches": ["2024-12"]}
+    selection.ensure_something_new(settings)  # no NothingNew
+    monkeypatch.setattr(selection.validated, "all_current", lambda validated_dir: serving)
+    monkeypatch.setattr(selection, "published_day", lambda settings: "2020-01-01")
+    selection.ensure_something_new(settings)

@@ -305,7 +305,7 @@ def test_a_reader_holding_the_file_through_a_build_and_publish_is_never_blocked(
         assert ready and ready[0] == "ready", reader.stderr.read()
         before = ready[1]
         try:
-            build.build_and_publish(warehouse)  # prepare, dbt, gates, rename: never waits for the reader
+            build.build_and_publish(warehouse, full_refresh=True)  # prepare, dbt, gates, rename: never waits for the reader
         finally:
             stop.touch()
         out, err = reader.communicate(timeout=300)

@@ -6,14 +6,19 @@ Readers (analysts, BI tools, `mapwh status`) only ever open
 1. `prepare` creates `build/warehouse-<id>.duckdb`, copies the validated zone
    into its `raw` schema (an empty table for a source never loaded) and the
    raw-zone manifest and gate history into `audit`;
-2. `run_dbt` runs one `dbt build` (models, seeds, data and unit tests) on it,
-   in a child process whose environment names the file (nothing in this
-   process changes, and dbt's DuckDB handle closes when the child exits); its
-   node log goes to `MAPWH_HOME/logs/`;
-3. `gate_marts` validates every mart with its Great Expectations suite;
+2. `run_dbt` runs one `dbt build` on it (models, seeds and data tests; in an
+   incremental build only those downstream of what changed, and never the
+   unit tests, which run in `make test`: `warehouse.selection`), in a child
+   process whose environment names the file (nothing in this process changes,
+   and dbt's DuckDB handle closes when the child exits); its node log goes to
+   `MAPWH_HOME/logs/`;
+3. `gate_marts` validates every mart the build rebuilt with its Great
+   Expectations suite;
 4. `publish` renames the file over `warehouse.duckdb` (POSIX rename is
    atomic: a reader sees the old file or the new one, never half of either).
 
+A build whose inputs the published one already holds stops in `prepare`
+(`selection.NothingNew`): nothing is made and nothing published.
 If dbt or a gate fails, the new file moves to `quarantine/builds/` with the
 report and the published warehouse stays as it was; if `prepare` fails, its
 partial file is removed. Each build takes a sequence number when it snapshots
@@ -36,7 +41,7 @@ from __future__ import annotations
 
 from warehouse.build.basis import (BASIS_FILES, BUILD_LAYOUT, FULL_REFRESH_ASKED, basis_tables, full_build_reason,
                                    incremental_basis, incremental_models, incremental_tables)
-from warehouse.build.dbt import TRACEABLE_TESTS, DataTestsFailed, FailedNode, dbt_command, run_dbt
+from warehouse.build.dbt import TRACEABLE_TESTS, DataTestsFailed, FailedNode, dbt_command, run_dbt, stable_dbt_path
 from warehouse.build.errors import BuildFailed, Superseded
 from warehouse.build.extensions import EXTENSIONS, duckdb_limits, ensure_duckdb_extensions
 from warehouse.build.gating import (MART_SCHEMA, gate_marts, gate_part_rows, gate_table, mart_gates, published_row_counts,
@@ -80,6 +85,7 @@ __all__ = [
     "quarantine_build",
     "refreshed_periods",
     "run_dbt",
+    "stable_dbt_path",
     "Superseded",
     "TRACEABLE_TESTS",
     "withdraw_batches",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -24,7 +26,8 @@ from warehouse.build.extensions import duckdb_limits, ensure_duckdb_extensions
 from warehouse.build.numbering import ensure_not_superseded
 from warehouse.build.prepare_raw import _prepare_into
 from warehouse.build.quarantine import quarantine_build, withdraw_batches
-from warehouse.writer import writer_lock
+from warehouse.selection import dbt_selection, record_nodes
+from warehouse.writer import dbt_lock, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -139,21 +142,58 @@ def _was_full_refresh(db_path: Path) -> bool:
 
 
 def _dbt_build(settings: Settings, db_path: Path, args: tuple[str, ...]) -> Path:
+    """`dbt build` with `args`, or by default only what this build must rebuild (`selection.dbt_selection`).
+
+    dbt opens the file through one stable path (`build/dbt/build.duckdb`, a
+    hard link made for the run): dbt re-parses the whole project whenever its
+    profile changes, and the profile names the file, so a path of its own per
+    build would cost a full parse every build.
+    """
     ensure_not_superseded(settings, db_path)
     dbt_dir = settings.home / "dbt"
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     log_file = settings.logs_dir / f"dbt-{db_path.stem}.log"
-    command, env = dbt_command(settings, db_path, ("build",), dbt_dir, args=args)
-    (dbt_dir / "target" / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
-    with log_file.open("w") as out:
-        proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)  # noqa: S603 - the venv's dbt, no shell
-    if proc.returncode != 0:
-        ensure_not_superseded(settings, db_path)
-        failures = _failed_tests(dbt_dir, db_path)
-        lines = [f.describe() for f in failures] or _failed_nodes(dbt_dir, log_file)
-        raise DataTestsFailed(f"dbt build failed on {db_path.name}:\n  " + "\n  ".join(lines), failures)
-    log.info("dbt build passed on %s (log %s)", db_path.name, log_file)
+    selection = args or dbt_selection(db_path)
+    with dbt_lock(settings, f"dbt build on {db_path.name}"):
+        stable = _point_stable_path(settings, db_path)
+        try:
+            command, env = dbt_command(settings, stable, ("build",), dbt_dir, args=selection)
+            (dbt_dir / "target" / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
+            with log_file.open("w") as out:
+                proc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)  # noqa: S603 - the venv's dbt, no shell
+        finally:
+            stable.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            ensure_not_superseded(settings, db_path)
+            failures = _failed_tests(dbt_dir, db_path)
+            lines = [f.describe() for f in failures] or _failed_nodes(dbt_dir, log_file)
+            raise DataTestsFailed(f"dbt build failed on {db_path.name}:\n  " + "\n  ".join(lines), failures)
+        nodes = record_nodes(db_path, dbt_dir / "target" / "run_results.json", selection)
+    log.info("dbt build passed on %s: %d nodes (%s; log %s)", db_path.name, nodes, " ".join(selection), log_file)
     return log_file
+
+
+def stable_dbt_path(settings: Settings) -> Path:
+    return settings.build_dir / "dbt" / "build.duckdb"
+
+
+def _point_stable_path(settings: Settings, db_path: Path) -> Path:
+    """Hard-link the build file at `stable_dbt_path` (a symbolic link would not do: DuckDB follows it and names
+    the database after the target). A write-ahead log left there by a dbt run that was killed belongs to another
+    build's file: it is moved to quarantine, never replayed onto this one."""
+    stable = stable_dbt_path(settings)
+    stable.parent.mkdir(parents=True, exist_ok=True)
+    stable.unlink(missing_ok=True)
+    wal = stable.with_name(stable.name + ".wal")
+    if wal.exists():
+        target = settings.quarantine_dir / "builds" / f"stale-dbt-wal-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(wal, target / wal.name)
+        (target / "reason.txt").write_text(f"{wal} was left by a dbt run that did not finish; moved before "
+                                           f"building {db_path.name}\n")
+        log.warning("moved a stale dbt write-ahead log %s to %s", wal, target)
+    os.link(db_path, stable)
+    return stable
 
 
 def _failed_nodes(dbt_dir: Path, log_file: Path) -> list[str]:

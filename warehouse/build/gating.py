@@ -20,6 +20,7 @@ from warehouse import gates
 from warehouse.build.basis import incremental_models
 from warehouse.build.errors import BuildFailed
 from warehouse.build.numbering import ensure_not_superseded
+from warehouse.selection import rebuilt_models
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,8 @@ def refreshed_periods(db_path: Path) -> dict[str, list[str]] | None:
 
 
 def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
-    """Validate every mart; any failure raises GateFailed after all were checked.
+    """Validate every mart this build rebuilt (all of them in a full build); any failure raises GateFailed
+    after all were checked. A mart an incremental build did not rebuild is the published one, unchanged.
 
     Besides each mart's own checks, a mart may not shrink below
     MAPWH_MART_SHRINK_FLOOR (default 0.5) of its rows in the published
@@ -135,9 +137,13 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     published = published_row_counts(settings)
     refreshed = refreshed_periods(db_path)
     incremental = incremental_models()
-    results = []
+    rebuilt = rebuilt_models(db_path)
+    results, kept = [], []
     for gate in mart_gates():
         name = gate.removeprefix("mart_")
+        if rebuilt is not None and name not in rebuilt:
+            kept.append(name)  # the published mart, copied unchanged: its gate passed when it was built
+            continue
         floor = int(published.get(name, 0) * shrink_floor)
         periods = refreshed.get(incremental[name]) if name in incremental and refreshed is not None else None
         try:
@@ -146,6 +152,9 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
         except duckdb.Error:
             ensure_not_superseded(settings, db_path)  # a newer build published meanwhile and removed this file
             raise
+    if kept:
+        log.info("mart gates: %d run on the marts this build rebuilt; %d marts kept from the published build "
+                 "unchanged (%s)", len(results), len(kept), ", ".join(kept))
     failed = [r for r in results if not r.success]
     if failed:
         raise gates.GateFailed(failed[0]) if len(failed) == 1 else BuildFailed(

@@ -25,6 +25,7 @@ from warehouse import validated
 from warehouse.build.basis import FULL_REFRESH_ASKED, full_build_reason, incremental_basis
 from warehouse.build.extensions import duckdb_limits
 from warehouse.build.numbering import build_sequence, new_build_path
+from warehouse.selection import ensure_something_new
 from warehouse.writer import next_build_sequence, writer_lock
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,12 @@ def prepare(settings: Settings, *, full_refresh: bool = False) -> Path:
     and `raw.refresh_periods` tells the incremental dbt models which periods to
     recompute. Otherwise, or with `full_refresh`, the file is built from
     scratch and every model recomputes everything. Both give identical marts.
+    A build that could be copied but would hold nothing new raises NothingNew
+    (`selection.ensure_something_new`) before any file is made.
     """
     with writer_lock(settings, "prepare a build"):
+        if not full_refresh and full_build_reason(settings, incremental_basis(settings)) is None:
+            ensure_something_new(settings)  # NothingNew: the published build already holds every serving batch
         path = new_build_path(settings, next_build_sequence(settings))
         _prepare_into(settings, path, full_refresh=full_refresh)
     return path
@@ -123,8 +128,9 @@ def _sync_raw(settings: Settings, path: Path, basis: str) -> dict[str, int]:
             _insert_batches(con, settings, table, changed)
         for name in ("build", "raw_responses", "gate_results"):
             con.execute(f"drop table audit.{name}")  # noqa: S608 - fixed names
-        for name in ("loaded_batches", "refresh_periods"):
-            con.execute(f"drop table if exists raw.{name}")  # noqa: S608 - fixed names
+        for schema, name in (("raw", "loaded_batches"), ("raw", "refresh_periods"), ("audit", "dbt_nodes"),
+                             ("audit", "dbt_selection")):
+            con.execute(f"drop table if exists {schema}.{name}")  # noqa: S608 - fixed names
         return _write_audit(con, settings, path, tables, serving, refresh, mode="incremental", basis=basis,
                             based_on=based_on, reason=None)
     finally:

@@ -66,9 +66,10 @@ def publish(settings: Settings, db_path: Path) -> Path:
     return settings.warehouse_path
 
 
-def build_and_publish(settings: Settings) -> Path:
-    """The whole build in one call (used by tests and benchmarks; the DAG runs the steps as tasks)."""
-    path = prepare(settings)
+def build_and_publish(settings: Settings, *, full_refresh: bool = False) -> Path:
+    """The whole build in one call (used by tests and benchmarks; the DAG runs the steps as tasks).
+    Raises `selection.NothingNew`, building nothing, when the published build already holds every serving batch."""
+    path = prepare(settings, full_refresh=full_refresh)
     try:
         run_dbt(settings, path)
         gate_marts(settings, path)

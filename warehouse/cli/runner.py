@@ -187,7 +187,10 @@ def _run_build(out, settings, dag, *, full_refresh: bool = False) -> bool:
         task = bar.add_task("warehouse_build", total=1)
         state, tasks = _run_dag(dag, run_conf={"full_refresh": full_refresh})
         bar.advance(task)
-        if state == "success" and tasks.get("publish") == "skipped":
+        if state == "success" and tasks.get("prepare") == "skipped":
+            bar.console.print("  nothing new: the published build already holds every serving batch; nothing built "
+                              "or published (`--full-refresh` rebuilds regardless)")
+        elif state == "success" and tasks.get("publish") == "skipped":
             bar.console.print("  not published: a newer build was published meanwhile (see the log)")
         elif state == "success":
             bar.console.print(f"  built ({build_mode(settings)}), gated and published {settings.warehouse_path}"
