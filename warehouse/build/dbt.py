@@ -1,8 +1,10 @@
 """Step 2, `run_dbt`: one `dbt build` in a child process, and what to do when its data tests fail.
 
-The child's environment names the build file (decision 0013); a failed data
-test whose failing rows come from batches the build can name has those
-batches withdrawn from serving and the build run once more without them.
+The child's environment names the build file (decision 0013), which dbt
+opens through one stable hard link (`stable_dbt_path`) so its partial parse
+holds; a failed data test whose failing rows come from batches the build can
+name has those batches withdrawn from serving and the build run once more
+without them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from warehouse.build.basis import FULL_REFRESH_ASKED
 from warehouse.build.errors import BuildFailed
 from warehouse.build.extensions import duckdb_limits, ensure_duckdb_extensions
 from warehouse.build.numbering import ensure_not_superseded
-from warehouse.build.prepare_raw import _prepare_into
+from warehouse.build.prepare_raw import prepare_into
 from warehouse.build.quarantine import quarantine_build, withdraw_batches
 from warehouse.selection import dbt_selection, record_nodes
 from warehouse.writer import dbt_lock, writer_lock
@@ -121,7 +123,7 @@ def run_dbt(settings: Settings, db_path: Path, *, args: tuple[str, ...] = ()) ->
         withdrawn = withdraw_batches(settings, db_path.stem, responsible, first)
         with writer_lock(settings, f"prepare {db_path.name} again"):
             ensure_not_superseded(settings, db_path)
-            _prepare_into(settings, db_path, full_refresh=full_refresh)
+            prepare_into(settings, db_path, full_refresh=full_refresh)
         try:
             log_file = _dbt_build(settings, db_path, args)
         except BuildFailed as second:

@@ -47,11 +47,11 @@ def prepare(settings: Settings, *, full_refresh: bool = False) -> Path:
         if not full_refresh and full_build_reason(settings, incremental_basis(settings)) is None:
             ensure_something_new(settings)  # NothingNew: the published build already holds every serving batch
         path = new_build_path(settings, next_build_sequence(settings))
-        _prepare_into(settings, path, full_refresh=full_refresh)
+        prepare_into(settings, path, full_refresh=full_refresh)
     return path
 
 
-def _prepare_into(settings: Settings, path: Path, *, full_refresh: bool) -> None:
+def prepare_into(settings: Settings, path: Path, *, full_refresh: bool) -> None:
     """Fill `path` from the validated zone as `prepare` does (the caller holds the writer lock)."""
     try:
         basis = incremental_basis(settings)
