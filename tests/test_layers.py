@@ -4,7 +4,7 @@ Layers, lowest first (a module may import its own layer and those below):
   0 ingest.core.*        primitives: configuration, HTTP, raw zone, raw contract, periods, reference lists
   1 ingest.<source>      one module per source (imports primitives only, never another source)
   2 ingest.registry      every source
-  3 warehouse pipeline   validated zone, gates, pipeline, build
+  3 warehouse pipeline   validated zone, gates, pipeline, build, build selection
   4 warehouse on top     orchestration, Airflow set-up, console, CLI, generated docs
   5 dags.*               DAG files
 devdata.* (generators, mirror, benchmark) may import anything; nothing of the runtime imports it.
@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PIPELINE = {"warehouse.validated", "warehouse.gates", "warehouse.pipeline", "warehouse.build", "warehouse.writer"}
+PIPELINE = {"warehouse.validated", "warehouse.gates", "warehouse.pipeline", "warehouse.build", "warehouse.writer",
+            "warehouse.selection"}
 
 
 def modules() -> dict[str, Path]:
