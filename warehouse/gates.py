@@ -20,6 +20,7 @@ metrics on DuckDB here, so tables are read into DataFrames.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import logging
@@ -117,11 +118,19 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _html(validation_result) -> str:
+@functools.cache
+def _page_view():
+    """GX's page view and renderer, made once per process: the view compiles its Jinja templates on first use
+    (about 0.1 s a report), and keeps them."""
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(validation_result))
+    return DefaultJinjaPageView(), ValidationResultsPageRenderer()
+
+
+def _html(validation_result) -> str:
+    view, renderer = _page_view()
+    return view.render(renderer.render(validation_result))
 
 
 def _describe(result) -> str:
