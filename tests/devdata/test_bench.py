@@ -30,6 +30,9 @@ def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
         assert all(len(times) == 5 for times in size["dashboard"]["duckdb"].values())
         assert size["build"][0]["dbt_s"] > 0 and size["build"][0]["children_peak_mib"] > 0  # dbt ran in a child
         assert size["build"][0]["mode"] == "full"  # the first build: nothing was published
+        assert size["build"][0]["dbt_nodes"]["model"] > 30 and "unit_test" not in size["build"][0]["dbt_nodes"]
+        # the same build asked for again stops in prepare and publishes nothing
+        assert size["nothing_new"]["outcome"] == "nothing new" and not size["nothing_new"]["published"]
         assert size["backfill"]["records"] == records  # the backfill loaded the same months as the ingest
     # in as many requests as months and the availability list; from the archive, one zip a month
     assert api["backfill"]["requests"] == len(api["size"]["months"]) + 1
