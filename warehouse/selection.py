@@ -41,18 +41,27 @@ class NothingNew(Exception):
     """The published build already holds every serving batch: a build would publish the same warehouse."""
 
 
-def serving_changes(settings: Settings) -> dict[str, list[str]]:
-    """{raw table: periods} whose serving batch differs from the published build's (added, replaced or removed).
-
-    Reads the published file's `raw.loaded_batches` and the validated zone's
-    `current.json` pointers; no batch is read.
-    """
+def published_build(settings: Settings) -> tuple[dict[tuple[str, str], str], str | None]:
+    """What the published build holds, in one read: {(raw table, period): batch id} from `raw.loaded_batches`,
+    and the UTC day it was prepared on (the scorecard reads the date: a new day is new)."""
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        published = {(t, p): b for t, p, b in con.execute(
+        batches = {(t, p): b for t, p, b in con.execute(
             "select table_name, period, batch_id from raw.loaded_batches").fetchall()}
+        (prepared_at,) = con.execute("select prepared_at from audit.build").fetchone()
     finally:
         con.close()
+    return batches, prepared_at.astimezone(timezone.utc).date().isoformat() if prepared_at else None
+
+
+def serving_changes(settings: Settings, published: dict[tuple[str, str], str] | None = None) -> dict[str, list[str]]:
+    """{raw table: periods} whose serving batch differs from the published build's (added, replaced or removed).
+
+    Compares the published `raw.loaded_batches` (`published`, or read now)
+    with the validated zone's `current.json` pointers; no batch is read.
+    """
+    if published is None:
+        published, _ = published_build(settings)
     serving = {(b["table_name"], b["period"]): b["batch_id"] for b in validated.all_current(settings.validated_dir)}
     changed: dict[str, list[str]] = {}
     for key in sorted(set(published) | set(serving)):
@@ -61,56 +70,45 @@ def serving_changes(settings: Settings) -> dict[str, list[str]]:
     return changed
 
 
-def published_day(settings: Settings) -> str | None:
-    """The UTC day the published build was prepared on (the scorecard reads the date: a new day is new)."""
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        (prepared_at,) = con.execute("select prepared_at from audit.build").fetchone()
-    finally:
-        con.close()
-    return prepared_at.astimezone(timezone.utc).date().isoformat() if prepared_at else None
-
-
 def ensure_something_new(settings: Settings) -> None:
     """Raise NothingNew when a build now would hold exactly what the published one holds.
 
     Call it only when the build could be copied from the published one
     (`full_build_reason` is None: same dbt project, DuckDB and basis batches).
     """
-    changes = serving_changes(settings)
-    if changes:
-        return
-    today = datetime.now(timezone.utc).date().isoformat()
-    if published_day(settings) != today:
+    published, day = published_build(settings)
+    if serving_changes(settings, published) or day != datetime.now(timezone.utc).date().isoformat():
         return
     raise NothingNew(f"nothing new since the published build ({settings.warehouse_path}): every period's serving "
                      f"batch is the one it holds, and it was built today; nothing built, nothing published "
                      f"(`mapwh build --full-refresh` rebuilds regardless)")
 
 
-def changed_dbt_sources(db_path: Path) -> list[str] | None:
-    """dbt source selectors (`source:<source>.<table>`) of the raw tables an incremental build refreshes;
-    None for a full build (everything is rebuilt)."""
+def refreshed_periods(db_path: Path) -> dict[str, list[str]] | None:
+    """{raw table: periods} an incremental build recomputes (`raw.refresh_periods`); None for a full build
+    (everything is)."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         (mode,) = con.execute("select mode from audit.build").fetchone()
         if mode != "incremental":
             return None
-        tables = {t for (t,) in con.execute("select distinct table_name from raw.refresh_periods").fetchall()}
+        found: dict[str, list[str]] = {}
+        for table, period in con.execute("select table_name, period from raw.refresh_periods order by 1, 2").fetchall():
+            found.setdefault(table, []).append(period)
+        return found
     finally:
         con.close()
-    dbt_names = {s.table.name: s.table.dbt for s in registry.sources().values()}
-    return sorted(f"source:{dbt_names[t][0]}.{dbt_names[t][1]}+" for t in tables if t in dbt_names and dbt_names[t][0])
 
 
 def dbt_selection(db_path: Path) -> tuple[str, ...]:
     """The `dbt build` arguments for this build file: no unit tests; in an incremental build only the nodes
-    downstream of the changed raw tables and of the audit tables (which change every build)."""
-    sources = changed_dbt_sources(db_path)
-    if sources is None:
+    downstream of the raw tables it refreshes and of the audit tables (which change every build)."""
+    refreshed = refreshed_periods(db_path)
+    if refreshed is None:
         return WITHOUT_UNIT_TESTS
-    audit = sorted({f"source:{t.dbt[0]}+" for t in (validated.LOADED_BATCHES, validated.REFRESH_PERIODS)})
-    return ("--select", *audit, *sources, *WITHOUT_UNIT_TESTS)
+    dbt_names = {s.table.name: s.table.dbt for s in registry.sources().values()}
+    changed = sorted(f"source:{dbt_names[t][0]}.{dbt_names[t][1]}+" for t in refreshed if dbt_names.get(t, ("",))[0])
+    return ("--select", f"source:{validated.LOADED_BATCHES.dbt[0]}+", *changed, *WITHOUT_UNIT_TESTS)
 
 
 NODES_COLUMNS = ["unique_id", "resource_type", "name", "status", "execution_time_s"]
@@ -139,14 +137,11 @@ def record_nodes(db_path: Path, run_results: Path, selection: tuple[str, ...]) -
 
 
 def rebuilt_models(db_path: Path) -> set[str] | None:
-    """Names of the models this build's dbt run built; None when it rebuilt everything (a full build)
-    or recorded nothing."""
+    """Names of the models this build's dbt run built (`audit.dbt_nodes`); None when dbt has recorded nothing."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        (mode,) = con.execute("select mode from audit.build").fetchone()
-        recorded = con.execute("select 1 from duckdb_tables() where schema_name = 'audit' and table_name = 'dbt_nodes'"
-                               ).fetchone()
-        if mode != "incremental" or not recorded:
+        if not con.execute("select 1 from duckdb_tables() where schema_name = 'audit' and table_name = 'dbt_nodes'"
+                           ).fetchone():
             return None
         return {n for (n,) in con.execute("select name from audit.dbt_nodes where resource_type = 'model'").fetchall()}
     finally:

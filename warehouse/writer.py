@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from pathlib import Path
 from typing import Iterator
 
 from filelock import FileLock, Timeout
@@ -36,36 +35,28 @@ class WriterBusy(RuntimeError):
     """Another process held the writer lock for longer than the timeout."""
 
 
-def lock_path(settings: Settings) -> Path:
-    return settings.home / "locks" / "writer.lock"
-
-
 @contextlib.contextmanager
-def writer_lock(settings: Settings, what: str) -> Iterator[None]:
-    """Hold the one-writer lock while `what` runs (re-entrant within a process)."""
-    path = lock_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    timeout = settings.vars.lock_timeout_s
-    lock = FileLock(path, timeout=timeout)
-    try:
-        with lock:
-            yield
-    except Timeout as exc:
-        raise WriterBusy(f"{what}: another writer held {path} for more than {timeout:.0f}s") from exc
-
-
-@contextlib.contextmanager
-def dbt_lock(settings: Settings, what: str) -> Iterator[None]:
-    """Hold the lock of dbt's working files while `what` runs: its target directory (manifest, partial-parse
-    state, run results) and the stable path it opens builds through are one per MAPWH_HOME (decision 0042)."""
-    path = settings.home / "locks" / "dbt.lock"
+def _file_lock(settings: Settings, name: str, what: str, holder: str) -> Iterator[None]:
+    """Hold `MAPWH_HOME/locks/<name>.lock` while `what` runs, or raise WriterBusy after MAPWH_LOCK_TIMEOUT seconds."""
+    path = settings.home / "locks" / f"{name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     timeout = settings.vars.lock_timeout_s
     try:
         with FileLock(path, timeout=timeout):
             yield
     except Timeout as exc:
-        raise WriterBusy(f"{what}: another dbt run held {path} for more than {timeout:.0f}s") from exc
+        raise WriterBusy(f"{what}: {holder} held {path} for more than {timeout:.0f}s") from exc
+
+
+def writer_lock(settings: Settings, what: str) -> contextlib.AbstractContextManager[None]:
+    """Hold the one-writer lock while `what` runs (re-entrant within a process)."""
+    return _file_lock(settings, "writer", what, "another writer")
+
+
+def dbt_lock(settings: Settings, what: str) -> contextlib.AbstractContextManager[None]:
+    """Hold the lock of dbt's working files while `what` runs: its target directory (manifest, partial-parse
+    state, run results) and the stable path it opens builds through are one per MAPWH_HOME (decision 0042)."""
+    return _file_lock(settings, "dbt", what, "another dbt run")
 
 
 def next_build_sequence(settings: Settings) -> int:

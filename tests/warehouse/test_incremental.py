@@ -208,5 +208,6 @@ def test_a_build_with_nothing_new_makes_no_file_and_publishes_nothing(refreshed,
     assert selection.serving_changes(settings) == {"police_uk_stop_searches": ["2024-12"]}
     selection.ensure_something_new(settings)  # no NothingNew
     monkeypatch.setattr(selection.validated, "all_current", lambda validated_dir: serving)
-    monkeypatch.setattr(selection, "published_day", lambda settings: "2020-01-01")
+    batches, _ = selection.published_build(settings)
+    monkeypatch.setattr(selection, "published_build", lambda settings: (batches, "2020-01-01"))
     selection.ensure_something_new(settings)

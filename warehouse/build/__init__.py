@@ -44,13 +44,13 @@ from warehouse.build.basis import (BASIS_FILES, BUILD_LAYOUT, FULL_REFRESH_ASKED
 from warehouse.build.dbt import TRACEABLE_TESTS, DataTestsFailed, FailedNode, dbt_command, run_dbt, stable_dbt_path
 from warehouse.build.errors import BuildFailed, Superseded
 from warehouse.build.extensions import EXTENSIONS, duckdb_limits, ensure_duckdb_extensions
-from warehouse.build.gating import (MART_SCHEMA, gate_marts, gate_part_rows, gate_table, mart_gates, published_row_counts,
-                                    refreshed_periods)
+from warehouse.build.gating import MART_SCHEMA, gate_marts, gate_part_rows, gate_table, mart_gates, published_row_counts
 from warehouse.build.numbering import (BUILD_NAME, build_sequence, ensure_not_superseded, new_build_path,
                                        published_sequence)
 from warehouse.build.prepare_raw import prepare
 from warehouse.build.publishing import build_and_publish, publish
 from warehouse.build.quarantine import quarantine_build, withdraw_batches
+from warehouse.selection import refreshed_periods
 
 __all__ = [
     "BASIS_FILES",

@@ -20,7 +20,7 @@ from warehouse import gates
 from warehouse.build.basis import incremental_models
 from warehouse.build.errors import BuildFailed
 from warehouse.build.numbering import ensure_not_superseded
-from warehouse.selection import rebuilt_models
+from warehouse.selection import rebuilt_models, refreshed_periods
 
 log = logging.getLogger(__name__)
 
@@ -109,21 +109,6 @@ def published_row_counts(settings: Settings) -> dict[str, int]:
         con.close()
 
 
-def refreshed_periods(db_path: Path) -> dict[str, list[str]] | None:
-    """{raw table: periods} an incremental build recomputed; None for a full build (everything was)."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        (mode,) = con.execute("select mode from audit.build").fetchone()
-        if mode != "incremental":
-            return None
-        found: dict[str, list[str]] = {}
-        for table, period in con.execute("select table_name, period from raw.refresh_periods order by 1, 2").fetchall():
-            found.setdefault(table, []).append(period)
-        return found
-    finally:
-        con.close()
-
-
 def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     """Validate every mart this build rebuilt (all of them in a full build); any failure raises GateFailed
     after all were checked. A mart an incremental build did not rebuild is the published one, unchanged.
@@ -137,7 +122,7 @@ def gate_marts(settings: Settings, db_path: Path) -> list[gates.GateResult]:
     published = published_row_counts(settings)
     refreshed = refreshed_periods(db_path)
     incremental = incremental_models()
-    rebuilt = rebuilt_models(db_path)
+    rebuilt = None if refreshed is None else rebuilt_models(db_path)  # a full build rebuilt every mart
     results, kept = [], []
     for gate in mart_gates():
         name = gate.removeprefix("mart_")

@@ -44,18 +44,27 @@ def prepare(settings: Settings, *, full_refresh: bool = False) -> Path:
     (`selection.ensure_something_new`) before any file is made.
     """
     with writer_lock(settings, "prepare a build"):
-        if not full_refresh and full_build_reason(settings, incremental_basis(settings)) is None:
+        basis, reason = _basis_and_reason(settings, full_refresh=full_refresh)
+        if reason is None:
             ensure_something_new(settings)  # NothingNew: the published build already holds every serving batch
         path = new_build_path(settings, next_build_sequence(settings))
-        prepare_into(settings, path, full_refresh=full_refresh)
+        _prepare(settings, path, basis, reason)
     return path
 
 
 def prepare_into(settings: Settings, path: Path, *, full_refresh: bool) -> None:
     """Fill `path` from the validated zone as `prepare` does (the caller holds the writer lock)."""
+    _prepare(settings, path, *_basis_and_reason(settings, full_refresh=full_refresh))
+
+
+def _basis_and_reason(settings: Settings, *, full_refresh: bool) -> tuple[str, str | None]:
+    """The basis fingerprint, and why the build must be full (None: it can be copied from the published one)."""
+    basis = incremental_basis(settings)
+    return basis, FULL_REFRESH_ASKED if full_refresh else full_build_reason(settings, basis)
+
+
+def _prepare(settings: Settings, path: Path, basis: str, reason: str | None) -> None:
     try:
-        basis = incremental_basis(settings)
-        reason = FULL_REFRESH_ASKED if full_refresh else full_build_reason(settings, basis)
         if reason is None:
             counts = _sync_raw(settings, path, basis)
             mode = "incremental"
