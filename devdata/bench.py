@@ -497,12 +497,12 @@ def _render(figures: dict, command: str) -> list[str]:
         r = f["refresh_build"]
         total = f["refresh_load"]["seconds"] + r["seconds"]
         usual = statistics.median(_seconds(f["usual_way"]))
-        nodes = r.get("dbt_nodes", {})
+        nodes = r["dbt_nodes"]
         new = f["nothing_new"]
         new_text = f"{new['seconds']:.2f} ({new['outcome']}{', published' if new['published'] else ''})"
         lines.append(f"| {f['size']['label']} | {r.get('mode', '?')} | {f['refresh_load']['seconds']:.1f} | {r['prepare_s']:.1f} | "
                      f"{r['dbt_s']:.1f} | {nodes.get('model', 0)} / {nodes.get('test', 0)} | {r['gates_s']:.1f} | "
-                     f"{r.get('marts_gated', '?')} | {r['seconds']:.1f} | {total:.1f} | {usual / total:.2f}× as fast | "
+                     f"{r['marts_gated']} | {r['seconds']:.1f} | {total:.1f} | {usual / total:.2f}× as fast | "
                      f"{new_text} | {r['peak_mib']:,.0f} / {r['children_peak_mib']:,.0f} |")
     lines += [
         "",

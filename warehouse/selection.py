@@ -81,7 +81,7 @@ def ensure_something_new(settings: Settings) -> None:
         return
     raise NothingNew(f"nothing new since the published build ({settings.warehouse_path}): every period's serving "
                      f"batch is the one it holds, and it was built today; nothing built, nothing published "
-                     f"(`mapwh build --full-refresh` rebuilds regardless)")
+                     f"(`mapwh run --full-refresh`, or the build DAG's param `full_refresh`, rebuilds regardless)")
 
 
 def refreshed_periods(db_path: Path) -> dict[str, list[str]] | None:

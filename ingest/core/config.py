@@ -131,7 +131,8 @@ class Variables(BaseModel):
         "a mart with fewer rows than this share of the published one is refused"), ge=0, le=1)
     gate_part_rows: int = _var("MAPWH_GATE_PART_ROWS", 1_000_000, (
         "a mart with more rows is gated part by part (the same expectations, one part in memory at a time)"), gt=0)
-    lock_timeout_s: float = _var("MAPWH_LOCK_TIMEOUT", 900.0, "seconds a writer waits for the one-writer lock",
+    lock_timeout_s: float = _var("MAPWH_LOCK_TIMEOUT", 900.0,
+                                 "seconds a writer waits for the one-writer lock (and a build for the dbt lock)",
                                  shown="900", ge=0)
     stop_grace_s: float = _var("MAPWH_STOP_GRACE_S", 5.0, (
         "seconds `mapwh run` gives its run to stop after Ctrl-C or SIGTERM before it is killed"), shown="5", gt=0)
