@@ -190,6 +190,28 @@ def test_every_dbt_unit_test_passes_outside_the_production_build(empty_build, tm
     assert set(ran) == set(declared_unit_tests()) and set(ran.values()) == {"pass"}
 
 
+def test_a_write_ahead_log_left_at_dbt_s_path_is_quarantined_not_replayed(empty_build):
+    """A dbt run killed mid-build leaves its WAL beside the stable path; the next build's file is linked there
+    only after that WAL is moved to quarantine (DuckDB would replay it onto the wrong file)."""
+    from warehouse.build import dbt as dbt_room
+
+    settings, template = empty_build
+    path = a_build(settings, template)
+    stable = build.stable_dbt_path(settings)
+    stable.parent.mkdir(parents=True, exist_ok=True)
+    stale = stable.with_name(stable.name + ".wal")
+    stale.write_bytes(b"another build's changes")
+    linked = dbt_room._point_stable_path(settings, path)
+    try:
+        assert linked == stable and linked.samefile(path) and not stale.exists()
+        (moved,) = (settings.quarantine_dir / "builds").glob("stale-dbt-wal-*/build.duckdb.wal")
+        assert moved.read_bytes() == b"another build's changes"
+        assert "did not finish" in (moved.parent / "reason.txt").read_text()
+    finally:
+        linked.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
+
 def test_a_mart_that_shrinks_against_the_published_one_is_refused(empty_build):
     settings, path = empty_build
     fuller = a_build(settings, path, "fuller")
