@@ -7,6 +7,7 @@ the pipeline, DuckDB and pandas, the refresh adds a month, and every section has
 from __future__ import annotations
 
 import json
+import re
 
 from devdata import bench
 
@@ -16,7 +17,8 @@ def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
     assert bench.main(["--smoke", "--out", str(out)]) == 0
     text = out.read_text()
     for heading in ("## 1. Ingest", "## 2. Full refresh", "## 3. One-month refresh", "## 4. Live backfill",
-                    "## 5. Airflow overhead", "## 6. Dashboard queries", "## 8. The usual way"):
+                    "## 5. Airflow overhead", "## 6. Dashboard queries", "## 7. Profile", "## 8. The usual way",
+                    "## Targets (issue 23)", "## Before and after"):
         assert heading in text
     figures = json.loads(text.split("```json\n", 1)[1].split("\n```", 1)[0])
     api, national = figures["sizes"]
@@ -29,6 +31,10 @@ def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
         assert set(size["dashboard"]["duckdb"]) == set(bench.DASHBOARD_QUERIES)
         assert all(len(times) == 5 for times in size["dashboard"]["duckdb"].values())
         assert size["build"][0]["dbt_s"] > 0 and size["build"][0]["children_peak_mib"] > 0  # dbt ran in a child
+        # the profile's parts: dbt's own run of the nodes is part of its time, GX's import part of the gates'
+        assert 0 < size["build"][0]["dbt_nodes_s"] < size["build"][0]["dbt_s"]
+        assert 0 < size["build"][0]["gx_import_s"] < size["build"][0]["gates_s"]
+        assert size["build"][0]["report_s"] > 0 and size["refresh_load"]["gx_import_s"] > 0
         assert size["build"][0]["mode"] == "full"  # the first build: nothing was published
         assert size["build"][0]["dbt_nodes"]["model"] > 30 and "unit_test" not in size["build"][0]["dbt_nodes"]
         # the same build asked for again stops in prepare and publishes nothing
@@ -42,3 +48,9 @@ def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
                                       for m, v in force.items() if m in national["size"]["months"])
     airflow = figures["airflow"]
     assert airflow["dag_s"] > 0 and airflow["work_s"] is None  # the smoke runs the DAGs, not the work again
+    # a later run compares itself with the figures the file holds
+    before = bench.previous_figures(out)
+    assert before["sizes"] == figures["sizes"] and re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", before["written"])
+    compared = "\n".join(bench._before_after(figures, before))
+    refresh = api["refresh_load"]["seconds"] + api["refresh_build"]["seconds"]
+    assert f"| {api['size']['label']} | one-month refresh s | {refresh:.1f} | {refresh:.1f} |" in compared
