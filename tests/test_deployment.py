@@ -220,7 +220,9 @@ def test_airflow_services_share_executor_broker_backend_and_metadata_db():
         service = services()[name]
         assert service["build"] == common["build"] and service.get("image") == common.get("image"), name
         extra = {k: v for k, v in service["environment"].items() if k not in env}
-        assert {k: service["environment"][k] for k in env} == env and set(extra) <= {"MAPWH_PG_DSN"}, name
+        # beyond the shared settings: the worker's publisher DSN and its warm Celery configuration (decision 0044)
+        assert {k: service["environment"][k] for k in env} == env, name
+        assert set(extra) <= ({"MAPWH_PG_DSN", "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"} if name == "airflow-worker" else set()), name
         assert "env_file" not in service, name
 
 

@@ -281,6 +281,10 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
         wait_for("the backfill and a build with both months", built_with_both_months, 600, processes, logs)
         stop(processes)
         worker_log = tail(logs / f"{WORKER}.log", 10**7)
+        gx_lines = {path.relative_to(tmp_path): [line for line in path.read_text(errors="replace").splitlines()
+                                             if "Great Expectations" in line and "import" in line]
+                    for path in (Path(environment["AIRFLOW_HOME"]) / "logs").rglob("*.log")
+                    if "task_id=gate_marts" in str(path) or ("dag_id=stop_search" in str(path) and "task_id=load" in str(path))}
 
         runs = rows(metadata, "select dag_id, run_type, state from dag_run")
         retried = rows(metadata, "select dag_id, task_id, try_number from task_instance where try_number > 1")
@@ -303,6 +307,11 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
     assert not not_on_celery, f"tasks that did not run on the Celery worker: {not_on_celery}"
     not_in_worker_log = [(dag, task) for dag, task, executor_id, _ in ran if executor_id not in worker_log]
     assert not not_in_worker_log, f"tasks the worker's log does not show it executing: {not_in_worker_log}"
+    # the worker imported Great Expectations once, before it forked the tasks (decision 0044): no load and no mart
+    # gate paid for it
+    assert gx_lines and all(gx_lines.values()), f"task logs without a word on Great Expectations' import: {gx_lines}"
+    cold = {path: lines for path, lines in gx_lines.items() if any("was imported before this task" not in line for line in lines)}
+    assert not cold, f"tasks that imported Great Expectations themselves: {cold}"
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
         months = dict(con.execute("select period, count(*) filter (where borough <> 'Unknown') from marts.fct_stop_search group by 1").fetchall())
