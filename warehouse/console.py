@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import sys
 import threading
 import warnings
@@ -54,11 +55,23 @@ class Redacting(logging.Filter):
         return True
 
 
-def _pump(source_fd: int, target_fd: int) -> None:
-    """Copy what child processes and libraries write to stdout/stderr into the log, a line at a time, redacted."""
+def _pump(source_fd: int, target_fd: int, done: threading.Event) -> None:
+    """Copy what child processes and libraries write to stdout/stderr into the log, a line at a time, redacted.
+
+    It stops at the end of the pipe, or once `done` is set and nothing is left to read: a library may keep a
+    copy of the pipe's write end open until the process exits (the end would never come), and waiting for
+    it cost every `mapwh run` 10 s after its last line."""
     with os.fdopen(source_fd, "rb", buffering=0) as pipe:
         pending = b""
-        while chunk := pipe.read(65536):
+        while True:
+            readable, _, _ = select.select([pipe], [], [], 0.1)
+            if not readable:
+                if done.is_set():
+                    break
+                continue
+            chunk = pipe.read(65536)
+            if not chunk:
+                break
             pending += chunk
             *lines, pending = pending.split(b"\n")
             if lines:
@@ -99,7 +112,8 @@ def session(path: Path, *, verbose: bool) -> Iterator[Console]:
     console = RedactingConsole(file=os.fdopen(os.dup(1), "w", buffering=1), highlight=False, soft_wrap=True, markup=False)
     target = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     read_end, write_end = os.pipe()
-    pump = threading.Thread(target=_pump, args=(read_end, target), name="mapwh-log-pump", daemon=True)
+    done = threading.Event()
+    pump = threading.Thread(target=_pump, args=(read_end, target, done), name="mapwh-log-pump", daemon=True)
     pump.start()
     os.dup2(write_end, 1)
     os.dup2(write_end, 2)
@@ -111,7 +125,8 @@ def session(path: Path, *, verbose: bool) -> Iterator[Console]:
         sys.stderr.flush()
         os.dup2(saved[0], 1)
         os.dup2(saved[1], 2)
-        pump.join(timeout=10)  # the pipe's last writer is gone (children that outlive the run keep it open)
+        done.set()  # what was written is drained; a copy of the write end kept open elsewhere is not waited for
+        pump.join(timeout=10)
         for fd in (*saved, target):
             os.close(fd)
         root.removeHandler(handler)

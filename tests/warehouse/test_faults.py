@@ -82,6 +82,26 @@ def test_every_log_line_and_child_output_is_redacted_and_the_log_is_the_owners_a
     assert stat.S_IMODE(log.stat().st_mode) == 0o600 and stat.S_IMODE(log.parent.stat().st_mode) == 0o700
 
 
+def test_the_session_ends_without_waiting_for_a_copy_of_its_pipe_left_open(tmp_path):
+    """A library that keeps a copy of stdout's write end open past the session (every `mapwh run` had one) must
+    not hold the session's end until the process exits: what was written is in the log, and the pump is gone."""
+    import threading
+
+    log = tmp_path / "logs" / "run.log"
+    log.parent.mkdir()
+    with console.session(log, verbose=False):
+        kept = os.dup(1)  # the pipe's write end, open until the process exits
+        os.write(kept, b"written through the copy\n")
+        subprocess.run([sys.executable, "-c", "print('a child line')"], check=True)
+    try:
+        pumps = [t for t in threading.enumerate() if t.name == "mapwh-log-pump"]
+        text = log.read_text()
+    finally:
+        os.close(kept)
+    assert "written through the copy" in text and "a child line" in text
+    assert pumps == []  # it stopped once the pipe was drained, instead of timing out on a write end never closed
+
+
 def test_an_unexpected_error_is_printed_redacted(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("MAPWH_HOME", str(tmp_path / "var"))
     monkeypatch.setenv("MAPWH_PG_DSN", f"host=127.0.0.1 password={SECRET}")
