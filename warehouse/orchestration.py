@@ -99,8 +99,28 @@ def _fail_or_skip(source_name: str, call):
         raise
 
 
+def _run_month(source: Source, data_interval_start) -> str:
+    """The month a run is for: its data interval's; for a run triggered without a logical date (the UI's and
+    `airflow dags trigger`'s default, which has no data interval), the latest month the source has published,
+    or this London month when the source cannot say (the plan leaves out what is not published)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    if data_interval_start is not None:
+        return month_of_instant(data_interval_start)
+    if source.latest_available is not None:
+        latest = _fail_or_skip(source.name, lambda: source.latest_available(get_settings()))
+        if latest is None:
+            raise AirflowSkipException(f"{source.name}: no month published yet")
+        log.info("%s: a run without a logical date reads the latest month published, %s", source.name, latest)
+        return latest
+    import pendulum
+
+    return month_of_instant(pendulum.now(TIMEZONE))
+
+
 def plan_period(source_name: str, data_interval_start, lookback: int) -> list[dict]:
-    """The months a run reads: its interval's month and, with a look-back, the published ones before it.
+    """The months a run reads: its interval's month and, with a look-back, the published ones before it
+    (a run without a logical date: the latest published month and the look-back before it, `_run_month`).
 
     A month not yet published is not there yet: it is left out (and logged),
     and a run with nothing to read maps no load task.
@@ -108,7 +128,7 @@ def plan_period(source_name: str, data_interval_start, lookback: int) -> list[di
     from warehouse import pipeline
 
     source = registry.get(source_name)
-    month = month_of_instant(data_interval_start)
+    month = _run_month(source, data_interval_start)
     planned = _fail_or_skip(source_name, lambda: pipeline.plan(get_settings(), source, month, lookback))
     for p in planned:
         if not p.locations:

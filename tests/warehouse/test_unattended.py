@@ -55,3 +55,31 @@ def test_scheduled_runs_load_each_new_month_once_and_a_revision_once_more(tmp_pa
     assert serving["2024-12"]["rows"] == full_december - 40
     (revision,) = read_jsonl(settings.audit_dir / "revisions.jsonl")
     assert (revision["period"], revision["old_rows"], revision["new_rows"]) == ("2024-12", full_december, full_december - 40)
+
+
+def test_a_run_without_a_logical_date_reads_the_latest_published_month(tmp_path, monkeypatch):
+    """`airflow dags trigger stop_search` and the UI's trigger give the run no logical date, so no data interval:
+    its plan reads the latest month police.uk lists (and the look-back before it) instead of failing on None."""
+    root = tmp_path / "published"
+    sample.generate(root, first_month="2024-11", last_month="2025-02", archive_months=(), empty_months=())
+    monkeypatch.setenv("MAPWH_HOME", str(tmp_path / "var"))
+    with serve(root) as server:
+        monkeypatch.setenv("POLICE_UK_API_URL", server.api_url)
+        latest = [p["period"] for p in orchestration.plan_period(SOURCE, None, lookback=1)]
+        with_lookback = [p["period"] for p in orchestration.plan_period(SOURCE, None, lookback=3)]
+    assert latest == ["2025-02"]
+    assert sorted(with_lookback) == ["2024-12", "2025-01", "2025-02"]
+
+
+def test_a_run_without_a_logical_date_is_skipped_when_nothing_is_published(tmp_path, monkeypatch):
+    empty = tmp_path / "published"
+    (empty / sample.STOPS_DIR).mkdir(parents=True)
+    monkeypatch.setenv("MAPWH_HOME", str(tmp_path / "var"))
+    with serve(empty) as server:
+        monkeypatch.setenv("POLICE_UK_API_URL", server.api_url)
+        try:
+            orchestration.plan_period(SOURCE, None, lookback=1)
+        except AirflowSkipException as skipped:
+            assert "no month published yet" in str(skipped)
+        else:
+            raise AssertionError("a run with nothing published planned something")
