@@ -64,9 +64,10 @@ def _pump(source_fd: int, target_fd: int, done: threading.Event) -> None:
     with os.fdopen(source_fd, "rb", buffering=0) as pipe:
         pending = b""
         while True:
+            finishing = done.is_set()  # read before waiting: whatever was written before `done` is readable now
             readable, _, _ = select.select([pipe], [], [], 0.1)
             if not readable:
-                if done.is_set():
+                if finishing:
                     break
                 continue
             chunk = pipe.read(65536)
