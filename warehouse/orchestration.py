@@ -45,11 +45,32 @@ _settings = get_settings()
 # Scheduled runs of a partitioned source re-read this many months up to their
 # own (new or revised ones load, unchanged ones cost one fetch each).
 LOOKBACK_MONTHS = _settings.vars.lookback_months
+def record_task_failure(context) -> None:
+    """Every task's `on_failure_callback`: a failure its body did not record (an error before or outside
+    `_fail_or_skip`, a timeout, a process the scheduler found dead) still reaches `audit/task_failures.jsonl`,
+    where `mapwh status` and `mapwh run` read it; one the body recorded is not written twice."""
+    exc = context.get("exception")
+    seen = exc
+    while seen is not None:
+        if getattr(seen, "_mapwh_recorded", False):
+            return
+        seen = seen.__cause__
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id, task_id = getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?")
+    members = registry.dags().get(dag_id, [])
+    source = (task_id if task_id in registry.sources() else
+              members[0].name if len(members) == 1 else dag_id)
+    failure = exc if exc is not None else RuntimeError(f"{dag_id}.{task_id} failed (no exception was given)")
+    record_failure(source, failure, task=f"{dag_id}.{task_id}")
+
+
 DEFAULT_ARGS = {
     "owner": "mapwh",
     "retries": _settings.vars.task_retries,
     "retry_delay": timedelta(seconds=_settings.vars.retry_delay_s),
     "retry_exponential_backoff": True,
+    "execution_timeout": timedelta(seconds=_settings.vars.task_timeout_s),  # every task, from one setting
+    "on_failure_callback": record_task_failure,  # any failure reaches task_failures.jsonl, once
 }
 
 def asset(source: Source) -> Asset:
@@ -66,16 +87,20 @@ def pool(source: Source) -> str:
 
 
 # --------------------------------------------------------------------------- task bodies
-def record_failure(source_name: str, exc: BaseException) -> None:
-    """One line in `audit/task_failures.jsonl` per failed try: what `mapwh run` and `mapwh status` show."""
+def record_failure(source_name: str, exc: BaseException, *, task: str | None = None) -> None:
+    """One line in `audit/task_failures.jsonl` per failed try: what `mapwh run` and `mapwh status` show.
+    The exception is marked, so the task's failure callback (`record_task_failure`) does not write it again."""
     from datetime import datetime, timezone
 
     from ingest.core.files import append_jsonl
 
-    append_jsonl(get_settings().audit_dir / "task_failures.jsonl", {
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source_name,
-        "error": type(exc).__name__, "message": str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__,
-    })
+    row = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source_name,
+           "error": type(exc).__name__, "message": str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__}
+    append_jsonl(get_settings().audit_dir / "task_failures.jsonl", {**row, **({"task": task} if task else {})})
+    try:
+        exc._mapwh_recorded = True
+    except AttributeError:  # an exception type without a __dict__: the callback may record it once more
+        pass
 
 
 def _fail_or_skip(source_name: str, call):

@@ -9,8 +9,9 @@ Celery worker imports this module when it starts (`imports` in
 `warehouse.celery_config.CELERY_CONFIG`, named by
 `AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS` in docker-compose.yml).
 
-Only imports and pure, handle-free warm-ups: no file, connection, thread or
-settings is opened here, so nothing is shared by the forked tasks but code.
+Only imports and pure, handle-free warm-ups: no file, connection or thread is
+opened here (`warehouse.orchestration` reads its parse-time settings into
+values, as every DAG parse does), so the forked tasks share nothing but code.
 """
 
 from __future__ import annotations

@@ -122,6 +122,10 @@ class Variables(BaseModel):
         "Airflow task retries under a scheduler (rejected and gate-failed batches never retry; `mapwh run` uses "
         "`--task-retries`, default 0)"), group="retries", parse_time=True, ge=0)
     retry_delay_s: float = _var("MAPWH_RETRY_DELAY_S", 300.0, "", shown="300", group="retries", parse_time=True, ge=0)
+    task_timeout_s: float = _var("MAPWH_TASK_TIMEOUT_S", 7200.0, (
+        "Airflow's `execution_timeout` for every task: a task still running after this many seconds fails (and "
+        "may retry), instead of holding its pool slot, or the one writer slot, for ever"), shown="7200",
+        parse_time=True, gt=0)
     lookback_months: int = _var("MAPWH_LOOKBACK_MONTHS", 12, (
         "months a scheduled run of a partitioned source re-reads, its own included"), parse_time=True, gt=0)
     revision_shrink_max: float = _var("MAPWH_REVISION_SHRINK_MAX", 0.1, (

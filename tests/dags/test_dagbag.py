@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,7 +42,7 @@ for dag_id, dag in bag.dags.items():
         "interval": intervals,
         "params": {k: dag.params.get_param(k).schema for k in dag.params},
         "assets": sorted(a.uri for a in timetable.asset_condition.objects) if getattr(timetable, "asset_condition", None) else [],
-        "tasks": {t.task_id: {"retries": t.retries, "pool": t.pool, "outlets": [getattr(o, "uri", str(o)) for o in t.outlets]} for t in dag.tasks},
+        "tasks": {t.task_id: {"retries": t.retries, "pool": t.pool, "execution_timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None, "failure_callbacks": [c.__name__ for c in (t.on_failure_callback if isinstance(t.on_failure_callback, list) else [t.on_failure_callback] if t.on_failure_callback else [])], "outlets": [getattr(o, "uri", str(o)) for o in t.outlets]} for t in dag.tasks},
     }
 print(json.dumps(out))
 """
@@ -69,6 +70,20 @@ def test_every_dag_is_documented_tagged_and_retried(dagbag):
         assert dag["tags"], dag_id
         loaders = [t for name, t in dag["tasks"].items() if name not in ("dbt_build", "gate_marts")]
         assert all(t["retries"] >= 1 for t in loaders), dag_id
+
+
+def test_every_task_has_the_configured_execution_timeout_and_records_its_failures(tmp_path_factory):
+    """No task runs for ever: each has `execution_timeout` from MAPWH_TASK_TIMEOUT_S (here 900 s), and a
+    failure callback that records what failed."""
+    home = tmp_path_factory.mktemp("timeout")
+    env = {**os.environ, "MAPWH_HOME": str(home), "AIRFLOW_HOME": str(home / "airflow"), "MAPWH_TASK_TIMEOUT_S": "900"}
+    proc = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    dags = json.loads(proc.stdout.strip().splitlines()[-1])["dags"]
+    timeouts = {(dag_id, task): t["execution_timeout_s"] for dag_id, dag in dags.items() for task, t in dag["tasks"].items()}
+    assert len(timeouts) > 10 and set(timeouts.values()) == {900.0}
+    # and every task records its failures where `mapwh status` reads them (warehouse.orchestration.record_task_failure)
+    assert {tuple(t["failure_callbacks"]) for dag in dags.values() for t in dag["tasks"].values()} == {("record_task_failure",)}
 
 
 def test_stop_search_has_monthly_data_intervals_and_the_api_pool(dagbag):
