@@ -264,6 +264,17 @@ Promise.all(Object.entries(specs).map(function ([id, spec]) {{
 """
 
 
+def _revisions(con) -> pd.DataFrame | None:
+    """The committed revisions the build holds (`audit.revisions`, from the record `mapwh status` reads), newest
+    first; None for a build made before it held them."""
+    held = con.execute("select count(*) from information_schema.tables "
+                       "where table_schema = 'audit' and table_name = 'revisions'").fetchone()[0]
+    if not held:
+        return None
+    return _frame(con, "select table_name, period, revised_at, old_rows, new_rows, batch_id from audit.revisions "
+                       "order by revised_at desc")
+
+
 def vega_bundle(settings: Settings) -> str:
     """Vega, Vega-Lite and vega-embed as one script, from `vl-convert-python`, kept per installed version.
 
@@ -385,12 +396,17 @@ def build_page(settings: Settings, db_path: Path) -> str:
                             "bool_or(is_synthetic) as synthetic from staging.stg_audit__loaded_batches group by table_name order by table_name")
         gates = _frame(con, "select gate, count(*) as runs, count(*) filter (where not success) as failed, max(evaluated_at) as last_run "
                             "from audit.gate_results group by gate order by gate")
-        revisions = _frame(con, "select source, period, fetched_at, detail from audit.raw_responses where detail like '%differs from the serving batch%' order by fetched_at desc")
+        revisions = _revisions(con)
         page.section("Data freshness", _table(fresh))
         withdrawn = pd.DataFrame(pipeline.withdrawn(settings), columns=["table_name", "period", "source", "at", "batch_id", "rows", "note"])
         if not withdrawn.empty:  # a period the source no longer lists: its loaded rows still serve, and the reader is told
             page.section("Withdrawn by their source (still served, flagged)", _table(withdrawn.rename(columns={"at": "seen_withdrawn_at"})))
-        page.section("Revisions", _table(revisions) if not revisions.empty else "<p>No revisions recorded.</p>")
+        page.section("Revisions", (
+            "<p>A republished period whose different bytes replaced the loaded one, as `mapwh status` counts them "
+            "(a suspect revision held for review is not one until accepted).</p>" + _table(revisions))
+            if revisions is not None and not revisions.empty else
+            "<p>No revisions recorded.</p>" if revisions is not None else
+            "<p class='empty'>This build predates the revisions record: the next build has it.</p>")
         page.section("Gate results", _table(gates))
 
     banner = (f"<p class='banner'>Figures from {SYNTHETIC_MARK} ({', '.join(sorted(synthetic))}): generated for development, "

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingest.core.contract import Column, Table, select_casts
+from ingest.core.contract import Column, Table, create_table_sql, select_casts
 from ingest.core.files import atomic_write
 
 # What is loaded: one row per (table, period), the batch serving it (`raw.loaded_batches` in a build).
@@ -55,6 +55,33 @@ REFRESH_PERIODS = Table(
     ),
     dbt=("audit", "refresh_periods"),
 )
+
+
+# One row per committed revision: a republished period whose different bytes replaced the loaded batch. A
+# suspect revision held for review is not one until `mapwh accept` commits it, nor is a fetch of bytes already
+# refused or held. `mapwh status` and the report (the build's `audit.revisions`) count these rows, and no other.
+REVISIONS = (
+    Column("table_name", "VARCHAR", "Raw table of the period."),
+    Column("period", "VARCHAR", "The period revised."),
+    Column("revised_at", "TIMESTAMP WITH TIME ZONE", "When the revision was committed (UTC)."),
+    Column("old_sha256", "VARCHAR", "Checksum of the bytes replaced."),
+    Column("old_rows", "BIGINT", "Rows of the batch replaced."),
+    Column("new_sha256", "VARCHAR", "Checksum of the bytes now serving."),
+    Column("new_rows", "BIGINT", "Rows of the batch now serving."),
+    Column("batch_id", "VARCHAR", "The batch now serving."),
+)
+
+
+def create_revisions_sql(schema: str) -> str:
+    return create_table_sql(schema, "revisions", REVISIONS)
+
+
+def revisions(audit_dir: Path) -> list[dict]:
+    """Every committed revision (`REVISIONS`' columns), oldest first: the one record `mapwh status` and the report
+    read."""
+    from ingest.core.files import read_jsonl
+
+    return read_jsonl(audit_dir / "revisions.jsonl")
 
 
 def period_dir(validated_dir: Path, table: str, period: str) -> Path:

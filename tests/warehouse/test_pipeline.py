@@ -359,6 +359,42 @@ def test_a_revision_that_shrinks_a_month_is_held_for_review_until_accepted(setti
     assert_nothing_lost(settings)
 
 
+def test_a_revision_is_counted_once_the_same_way_by_status_and_the_build(settings, mirror_root, monkeypatch):
+    """A suspect revision held for review (fetched twice) is not a revision; a committed one is, once: `mapwh
+    status` and the build's `audit.revisions` (what the report shows) count the same rows."""
+    import duckdb
+
+    from warehouse import build
+    from warehouse.cli.status import gather
+
+    load(settings, "2024-02")
+    load(settings, "2024-03")
+    march = json.loads(stops_file(mirror_root, "2024-03").read_bytes())
+    stops_file(mirror_root, "2024-03").write_text(json.dumps(march[: len(march) // 2]))  # suspect: half withdrawn
+    for _ in range(2):  # every later run fetches it again
+        with pytest.raises(pipeline.SuspectRevision):
+            load(settings, "2024-03")
+    february = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
+    stops_file(mirror_root, "2024-02").write_text(json.dumps(february[:-3]))  # a small revision: committed
+    (revised,) = pipeline.load_period(settings, registry.get("police_uk_stop_search"), "2024-02")
+    assert "revision_of" in revised
+
+    differing = [m for m in read_jsonl(settings.manifest_path) if "differs from the serving batch" in (m.get("detail") or "")]
+    assert len(differing) == 3  # what the report used to count: every fetch of different bytes
+    path = build.prepare(settings)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        in_build = con.execute("select table_name, period, old_rows, new_rows from audit.revisions").fetchall()
+    finally:
+        con.close()
+    from datetime import datetime, timezone
+
+    monkeypatch.setenv("MAPWH_HOME", str(settings.home))
+    counted = gather(settings, datetime.now(timezone.utc), detail=False).revisions
+    assert in_build == [(TABLE, "2024-02", len(february), len(february) - 3)]
+    assert [(r["table_name"], r["period"]) for r in counted] == [(TABLE, "2024-02")]
+
+
 def test_a_huge_field_rejects_the_month_before_it_reaches_a_build(settings, mirror_root):
     records = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
     records[7]["legislation"] = "x" * 3_000_000  # one 3 MB string once took a build past 13 GB

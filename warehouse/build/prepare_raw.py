@@ -135,7 +135,7 @@ def _sync_raw(settings: Settings, path: Path, basis: str) -> dict[str, int]:
             if stale:
                 con.execute(f"delete from raw.{quote_ident(table.name)} where list_contains(?, period)", [stale])  # noqa: S608 - quoted identifier
             _insert_batches(con, settings, table, changed)
-        for name in ("build", "raw_responses", "gate_results"):
+        for name in ("build", "raw_responses", "gate_results", "revisions"):
             con.execute(f"drop table audit.{name}")  # noqa: S608 - fixed names
         for schema, name in (("raw", "loaded_batches"), ("raw", "refresh_periods"), ("audit", "dbt_nodes"),
                              ("audit", "dbt_selection")):
@@ -171,6 +171,10 @@ def _write_audit(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path,
         frame = pd.DataFrame([{c: json.dumps(v) if isinstance(v := r.get(c), dict) else v for c in contract.column_names}
                               for r in rows], columns=contract.column_names)
         _insert_frame(con, "raw", contract.name, frame)
+    # the committed revisions, the same record `mapwh status` counts (the report reads them here)
+    con.execute(validated.create_revisions_sql("audit"))
+    _insert_frame(con, "audit", "revisions", pd.DataFrame(validated.revisions(settings.audit_dir),
+                                                          columns=[c.name for c in validated.REVISIONS]))
     con.execute(
         "create table audit.raw_responses (source varchar, period varchar, url varchar, sha256 varchar,"
         " bytes bigint, records bigint, fetched_at timestamptz, status varchar, path varchar,"

@@ -60,7 +60,7 @@ def gather(settings, now: datetime, *, detail: bool) -> Status:
         build_mode=build_mode(settings) if published else None,
         published_at=published, current=current,
         gate_rows=read_jsonl(settings.audit_dir / "gate_results.jsonl"),
-        revisions=read_jsonl(settings.audit_dir / "revisions.jsonl"),
+        revisions=validated.revisions(settings.audit_dir),
         task_failures=read_jsonl(settings.audit_dir / "task_failures.jsonl"),
         reconciliation=reconcile(settings), discovered=recorded, withdrawn=pipeline.withdrawn(settings),
     )
