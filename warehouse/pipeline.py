@@ -187,6 +187,11 @@ def gate_and_commit(settings: Settings, source: Source, landed: dict, batch: Bat
     if serving and serving.get("sha256") == landed["sha256"]:
         log.info("%s %s: unchanged (the serving batch %s has the same bytes)", source.name, batch.period, serving["batch_id"])
         return {**serving, "unchanged": True}
+    refused = None if accept_shrink else dismissed(settings, source.name, batch.period, landed["sha256"])
+    if refused and serving:  # an operator dismissed these bytes (`mapwh dismiss`): not a failure any more
+        log.warning("%s %s: these bytes (sha256 %s) were dismissed at %s (`mapwh dismiss`); the batch %s keeps "
+                    "serving", source.name, batch.period, landed["sha256"][:12], refused["dismissed_at"], serving["batch_id"])
+        return {**serving, "unchanged": True, "dismissed": refused["dismissed_at"]}
     gone = validated.withdrawn(settings.validated_dir, table.name, batch.period, landed["sha256"])
     if gone:  # a build refused these very bytes: loading them again would break every build again
         raise BatchRejected(f"{source.name} {batch.period}: these bytes (batch {gone['batch']['batch_id']}) were withdrawn "
@@ -354,6 +359,8 @@ def accept(settings: Settings, batch_id: str) -> list[dict]:
     entry stays (with `accepted.json`), so the review is on record.
     """
     entry, landed, source = _quarantined(settings, batch_id)
+    if (entry / "reason.txt").is_file() and (entry / "reason.txt").read_text().startswith("suspect revision"):
+        _held_for_review(entry, batch_id)  # accepted twice is refused; a dismissed one may still be accepted
     raw = (settings.raw_dir / landed["path"]).resolve()
     if not raw.is_relative_to(settings.raw_dir.resolve()) or not raw.is_file():
         raise SourceError(f"{batch_id}: its batch.json names {landed['path']!r}, which is not a file in the raw zone")
@@ -369,6 +376,41 @@ def accept(settings: Settings, batch_id: str) -> list[dict]:
     committed = ingest_bytes(settings, source, fetched, landed["period"] if source.partitioned else None, accept_shrink=True)
     atomic_write(entry / "accepted.json", json.dumps({"accepted_at": _now_iso(), "committed": committed}, indent=1, default=str).encode())
     return committed
+
+
+def _held_for_review(entry: Path, batch_id: str) -> None:
+    """Refuse an entry that is not a suspect revision still held for review."""
+    reason = (entry / "reason.txt").read_text() if (entry / "reason.txt").is_file() else ""
+    if not reason.startswith("suspect revision"):
+        raise SourceError(f"{batch_id} is not a suspect revision held for review (quarantined for: "
+                          f"{reason.splitlines()[0] if reason else 'no reason recorded'}); only a held revision is "
+                          f"accepted or dismissed")
+    if (entry / "accepted.json").exists():
+        raise SourceError(f"{batch_id} was accepted already (see {entry / 'accepted.json'})")
+
+
+def dismiss(settings: Settings, batch_id: str) -> dict:
+    """Refuse a quarantined suspect revision after review: later runs that fetch the same bytes skip them (the
+    loaded batch keeps serving) instead of failing on them again. The quarantine entry stays, with
+    `dismissed.json`; `mapwh accept` still lets the bytes in if the decision changes."""
+    entry, landed, source = _quarantined(settings, batch_id)
+    _held_for_review(entry, batch_id)
+    serving = validated.current(settings.validated_dir, source.table.name, landed["period"])
+    record = {"dismissed_at": _now_iso(), "batch_id": batch_id, "sha256": landed["sha256"], "period": landed["period"],
+              "serving": (serving or {}).get("batch_id")}
+    atomic_write(entry / "dismissed.json", json.dumps(record, indent=1).encode())
+    log.warning("dismissed %s: later fetches of these bytes are skipped; %s keeps serving %s", batch_id,
+                record["serving"], landed["period"])
+    return record
+
+
+def dismissed(settings: Settings, source_name: str, period: str, sha256: str) -> dict | None:
+    """The dismissal of these bytes for this period (`dismiss`), or None."""
+    path = settings.quarantine_dir / source_name / period / sha256[:16] / "dismissed.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    return record if record.get("sha256") == sha256 else None
 
 
 BATCH_ID = re.compile(r"(?P<source>[a-z][a-z0-9_]*):(?P<period>[0-9A-Za-z][0-9A-Za-z_+-]*):(?P<sha16>[0-9a-f]{16})")

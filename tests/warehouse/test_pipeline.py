@@ -359,6 +359,49 @@ def test_a_revision_that_shrinks_a_month_is_held_for_review_until_accepted(setti
     assert_nothing_lost(settings)
 
 
+def test_a_dismissed_suspect_revision_stops_failing_later_runs_and_can_still_be_accepted(settings, mirror_root,
+                                                                                         monkeypatch, capsys):
+    from warehouse import cli
+
+    monkeypatch.setenv("MAPWH_HOME", str(settings.home))
+    full = load(settings, "2024-03")
+    records = json.loads(stops_file(mirror_root, "2024-03").read_bytes())
+    stops_file(mirror_root, "2024-03").write_text(json.dumps(records[: len(records) // 2]))
+    for _ in range(2):  # held, and every later run that covers the month fails on it again
+        with pytest.raises(pipeline.SuspectRevision):
+            load(settings, "2024-03")
+    (entry,) = (settings.quarantine_dir / STOPS.name / "2024-03").iterdir()
+    batch_id = (entry / "reason.txt").read_text().split("mapwh accept ")[1].split()[0]
+
+    assert cli.main(["dismiss", batch_id]) == 0
+    assert f"dismissed {batch_id}" in capsys.readouterr().out
+    later = load(settings, "2024-03")  # the same bytes again: skipped, the loaded month keeps serving
+    assert later["unchanged"] and later["batch_id"] == full["batch_id"] and later["dismissed"]
+    assert validated.current(settings.validated_dir, TABLE, "2024-03")["batch_id"] == full["batch_id"]
+    assert_nothing_lost(settings)
+
+    assert cli.main(["accept", batch_id]) == 0  # the decision changed: the dismissal does not stand in the way
+    assert validated.current(settings.validated_dir, TABLE, "2024-03")["rows"] == len(records) // 2
+    assert cli.main(["dismiss", batch_id]) == 1 and "accepted already" in capsys.readouterr().err
+    assert_nothing_lost(settings)
+
+
+def test_only_a_suspect_revision_can_be_dismissed(settings, mirror_root, monkeypatch, capsys):
+    from warehouse import cli
+
+    monkeypatch.setenv("MAPWH_HOME", str(settings.home))
+    records = json.loads(stops_file(mirror_root, "2024-02").read_bytes())
+    for r in records[: len(records) // 2]:
+        r["location"] = None
+    stops_file(mirror_root, "2024-02").write_text(json.dumps(records))
+    with pytest.raises(GateFailed):
+        load(settings, "2024-02")
+    (entry,) = (settings.quarantine_dir / STOPS.name / "2024-02").iterdir()
+    assert cli.main(["dismiss", f"{STOPS.name}:2024-02:{entry.name}"]) == 1
+    assert "not a suspect revision held for review" in capsys.readouterr().err
+    assert not (entry / "dismissed.json").exists()
+
+
 def test_a_revision_is_counted_once_the_same_way_by_status_and_the_build(settings, mirror_root, monkeypatch):
     """A suspect revision held for review (fetched twice) is not a revision; a committed one is, once: `mapwh
     status` and the build's `audit.revisions` (what the report shows) count the same rows."""

@@ -13,7 +13,7 @@ line per step; the full log is in `MAPWH_HOME/logs/`.
 This package holds the argument parser and `main`; each command lives in a
 room of its own (decision 0041): `supervisor` (`run`'s process supervisor),
 `runner` (the `dag.test()` runs in its child), `status` (gathered, then
-formatted), `sources`, `batches` (a batch's line, `accept`), `serving`
+formatted), `sources`, `batches` (a batch's line, `accept`, `dismiss`), `serving`
 (`publish`, `report`), `deployment` (`setup`).
 """
 
@@ -26,14 +26,14 @@ import traceback
 from ingest.core import periods
 from ingest.core.config import ConfigError, get_settings, redact
 from ingest.core.errors import SourceError
-from warehouse.cli.batches import cmd_accept
+from warehouse.cli.batches import cmd_accept, cmd_dismiss
 from warehouse.cli.deployment import cmd_setup
 from warehouse.cli.serving import cmd_publish, cmd_report
 from warehouse.cli.sources import cmd_sources, parse_sources
 from warehouse.cli.status import cmd_status
 from warehouse.cli.supervisor import cmd_run
 
-__all__ = ["build_parser", "cmd_accept", "cmd_publish", "cmd_report", "cmd_run", "cmd_setup", "cmd_sources", "cmd_status",
+__all__ = ["build_parser", "cmd_accept", "cmd_dismiss", "cmd_publish", "cmd_report", "cmd_run", "cmd_setup", "cmd_sources", "cmd_status",
            "main", "parse_sources"]
 
 
@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     accept = sub.add_parser("accept", help="let a quarantined suspect revision replace the loaded batch (after review)")
     accept.add_argument("batch_id", help="as printed in its quarantine reason, <source>:<period>:<sha256 prefix>")
     accept.set_defaults(func=cmd_accept)
+    dismiss = sub.add_parser("dismiss", help="refuse a quarantined suspect revision (after review): later runs skip it")
+    dismiss.add_argument("batch_id", help="as printed in its quarantine reason, <source>:<period>:<sha256 prefix>")
+    dismiss.set_defaults(func=cmd_dismiss)
 
     setup = sub.add_parser("setup", help="prepare an Airflow home for the DAGs: metadata database and pools (idempotent)")
     setup.set_defaults(func=cmd_setup)

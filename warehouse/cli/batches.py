@@ -1,4 +1,5 @@
-"""A batch as `mapwh` prints it, and `mapwh accept` (a quarantined suspect revision let in after review)."""
+"""A batch as `mapwh` prints it, `mapwh accept` (a quarantined suspect revision let in after review) and
+`mapwh dismiss` (one refused after review)."""
 
 from __future__ import annotations
 
@@ -27,4 +28,19 @@ def cmd_accept(args: argparse.Namespace) -> int:
         return 1
     for batch in committed:
         print(f"accepted {args.batch_id}: {batch_line(batch)}; run `mapwh run` (or the build DAG) to publish it")
+    return 0
+
+
+def cmd_dismiss(args: argparse.Namespace) -> int:
+    """Refuse a quarantined suspect revision after review: later runs skip these bytes instead of failing."""
+    from warehouse import pipeline
+
+    settings = get_settings()
+    try:
+        record = pipeline.dismiss(settings, args.batch_id)
+    except SourceError as exc:
+        print(redact(f"mapwh dismiss: {str(exc).splitlines()[0]}", settings), file=sys.stderr)
+        return 1
+    print(f"dismissed {args.batch_id}: later runs that fetch these bytes skip them, and {record['serving'] or 'nothing'} "
+          f"keeps serving {record['period']} (`mapwh accept {args.batch_id}` still lets them in)")
     return 0

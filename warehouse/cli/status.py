@@ -279,5 +279,6 @@ def text_lines(status: Status, *, periods: bool) -> list[str]:
         lines.append(f"  FAILED {g['gate']} on {g['target']} at {g['evaluated_at']}: {(g['failures'] or ['?'])[0][:140]}")
     lines.append(f"quarantine: {len(status.quarantined)} batch(es) in {status.quarantine_dir}")
     for q in status.quarantined[-5:]:
-        lines.append(f"  {q.relative_to(status.quarantine_dir)}")
+        decided = " (accepted)" if (q / "accepted.json").exists() else " (dismissed)" if (q / "dismissed.json").exists() else ""
+        lines.append(f"  {q.relative_to(status.quarantine_dir)}{decided}")
     return lines
