@@ -105,19 +105,20 @@ def record_failure(source_name: str, exc: BaseException, *, task: str | None = N
 
 def _fail_or_skip(source_name: str, call):
     """Run a pipeline step: a rejected or failed batch fails the task without retries;
-    a period not published, or a source not configured here, skips it (no Asset event);
+    a period not published, a source not configured here, or a period another run is loading now skips it
+    (no Asset event);
     anything else (an unreachable source) fails this try, and the scheduler may retry it."""
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from warehouse.gates import GateFailed
-    from warehouse.pipeline import BatchRejected, NotConfigured, NotPublished
+    from warehouse.pipeline import BatchRejected, LoadInProgress, NotConfigured, NotPublished
 
     try:
         return call()
     except (GateFailed, BatchRejected) as exc:
         record_failure(source_name, exc)
         raise AirflowFailException(str(exc)) from exc
-    except (NotPublished, NotConfigured) as exc:
+    except (NotPublished, NotConfigured, LoadInProgress) as exc:  # LoadInProgress: the other run emits the Asset
         raise AirflowSkipException(str(exc)) from exc
     except Exception as exc:
         record_failure(source_name, exc)

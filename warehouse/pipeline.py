@@ -32,7 +32,7 @@ from ingest.core.http import Fetched
 from ingest.core.raw_zone import STATUS_EMPTY, STATUS_FETCHED, STATUS_REJECTED, batch_id_for, land, verify
 from ingest.core.source import Batch, GateContext, Plan, Source, implausible_period
 from warehouse import gates, validated
-from warehouse.writer import writer_lock
+from warehouse.writer import PeriodBusy, period_lock, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,10 @@ class BatchRejected(SourceError):
 
 class NotPublished(SourceError):
     """The period is not (yet) published anywhere configured: nothing to load."""
+
+
+class LoadInProgress(SourceError):
+    """Another run is loading the period now: this one leaves it to that run (nothing fetched, nothing gated)."""
 
 
 class Withdrawn(NotPublished):
@@ -518,7 +522,16 @@ def plan(settings: Settings, source: Source, period: str, lookback: int = 1) -> 
 
 
 def load_planned(settings: Settings, source: Source, planned: Plan) -> list[dict]:
-    """Load one planned period from the first of its locations that is found (unchanged bytes change nothing)."""
+    """Load one planned period from the first of its locations that is found (unchanged bytes change nothing);
+    a period another run is loading now is left to it (`LoadInProgress`), fetched and gated once."""
+    try:
+        with period_lock(settings, source.name, planned.period):
+            return _load_planned(settings, source, planned)
+    except PeriodBusy as exc:
+        raise LoadInProgress(str(exc)) from exc
+
+
+def _load_planned(settings: Settings, source: Source, planned: Plan) -> list[dict]:
     recovered = recover(settings, source)
     if not planned.locations:
         serving = validated.current(settings.validated_dir, source.table.name, planned.period)

@@ -59,6 +59,24 @@ def dbt_lock(settings: Settings, what: str) -> contextlib.AbstractContextManager
     return _file_lock(settings, "dbt", what, "another dbt run")
 
 
+class PeriodBusy(RuntimeError):
+    """Another process is loading this period now."""
+
+
+@contextlib.contextmanager
+def period_lock(settings: Settings, source_name: str, period: str) -> Iterator[None]:
+    """Hold `MAPWH_HOME/locks/load-<source>-<period>.lock` while one run loads the period (fetch, land, gate,
+    commit), or raise PeriodBusy at once when another run holds it: two backfill runs whose look-backs overlap
+    would otherwise fetch and gate the same month twice and land it twice in the manifest."""
+    path = settings.home / "locks" / f"load-{source_name}-{period}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(path, timeout=0):
+            yield
+    except Timeout as exc:
+        raise PeriodBusy(f"{source_name} {period}: another run is loading it now ({path}); left to that run") from exc
+
+
 def next_build_sequence(settings: Settings) -> int:
     """The next build number (call with the writer lock held): builds are ordered by it."""
     counter = settings.build_dir / ".sequence"

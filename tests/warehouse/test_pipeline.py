@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import asdict
 
 import pytest
 
@@ -400,6 +401,40 @@ def test_only_a_suspect_revision_can_be_dismissed(settings, mirror_root, monkeyp
     assert cli.main(["dismiss", f"{STOPS.name}:2024-02:{entry.name}"]) == 1
     assert "not a suspect revision held for review" in capsys.readouterr().err
     assert not (entry / "dismissed.json").exists()
+
+
+def test_a_month_another_run_is_loading_is_left_to_it_unfetched(settings, monkeypatch):
+    """Two backfill runs whose look-backs overlap: while one loads a month (its lock held by another process),
+    the other neither fetches nor gates it (its task is skipped), and the manifest gets one row, not two."""
+    import subprocess
+    import sys
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from warehouse import orchestration
+
+    monkeypatch.setenv("MAPWH_HOME", str(settings.home))
+    monkeypatch.setenv("POLICE_UK_API_URL", settings.environ["POLICE_UK_API_URL"])
+    (february,) = [asdict(p) for p in pipeline.plan(settings, STOPS, "2024-02")]
+    lock = settings.home / "locks" / f"load-{STOPS.name}-2024-02.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "  # noqa: S603
+                               "held = FileLock(sys.argv[1]); held.acquire(); print('held', flush=True); time.sleep(120)", str(lock)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        fetched = manifest(settings, "2024-02") if settings.manifest_path.exists() else []
+        with pytest.raises(AirflowSkipException, match="another run is loading it now"):
+            orchestration.load_planned(STOPS.name, february)
+        assert (manifest(settings, "2024-02") if settings.manifest_path.exists() else []) == fetched == []
+        assert validated.current(settings.validated_dir, TABLE, "2024-02") is None
+    finally:
+        holder.kill()
+        holder.wait()
+    (committed,) = orchestration.load_planned(STOPS.name, february)  # the lock died with its holder
+    assert committed["period"] == "2024-02" and committed["status"] == "loaded"
+    assert len(manifest(settings, "2024-02")) == 1
+    assert_nothing_lost(settings)
 
 
 def test_a_revision_is_counted_once_the_same_way_by_status_and_the_build(settings, mirror_root, monkeypatch):
