@@ -519,17 +519,28 @@ def test_peak_memory_stays_bounded_with_a_30_mb_field(tmp_path, mirror_root):
         assert_nothing_lost(get_settings({"MAPWH_HOME": str(tmp_path / home)}))
 
 
-def test_two_runs_loading_the_same_month_at_once_both_succeed(settings, mirror_root):
-    """A parallel backfill's look-back windows overlap, so two runs read, stage and commit the same bytes
-    together: each stages a file of its own, one commits, the other finds the same bytes serving."""
+def test_two_runs_loading_the_same_month_at_once_load_and_gate_it_once(settings, mirror_root):
+    """A parallel backfill's look-back windows overlap, so several runs reach the same month together: one
+    loads it; one that arrives while it loads is told so and leaves it (`LoadInProgress`: its task is
+    skipped); one that arrives after finds the same bytes serving. The month is gated once."""
     from concurrent.futures import ThreadPoolExecutor
 
     load(settings, "2024-01")  # a trailing month for the record-count gate
     (planned,) = pipeline.plan(settings, STOPS, "2024-02")
+
+    def attempt(_):
+        try:
+            return pipeline.load_planned(settings, STOPS, planned)
+        except pipeline.LoadInProgress:
+            return None
+
     with ThreadPoolExecutor(4) as pool:
-        outcomes = list(pool.map(lambda _: pipeline.load_planned(settings, STOPS, planned), range(4)))
-    batch_ids = {committed["batch_id"] for (committed,) in outcomes}
-    assert len(batch_ids) == 1 and all(c["status"] == "loaded" for (c,) in outcomes)
+        outcomes = list(pool.map(attempt, range(4)))
+    loaded = [c for o in outcomes if o for c in o]
+    assert len({c["batch_id"] for c in loaded}) == 1 and all(c["status"] == "loaded" for c in loaded)
+    assert sum(1 for c in loaded if not c.get("unchanged")) == 1  # committed once
+    gated = [g for g in read_jsonl(settings.audit_dir / "gate_results.jsonl") if g["target"].endswith(" 2024-02")]
+    assert len(gated) == 1
     serving = validated.current(settings.validated_dir, TABLE, "2024-02")
     period_dir = validated.period_dir(settings.validated_dir, TABLE, "2024-02")
     assert (period_dir / serving["file"]).is_file()
