@@ -363,7 +363,7 @@ def accept(settings: Settings, batch_id: str) -> list[dict]:
     entry stays (with `accepted.json`), so the review is on record.
     """
     entry, landed, source = _quarantined(settings, batch_id)
-    if (entry / "reason.txt").is_file() and (entry / "reason.txt").read_text().startswith("suspect revision"):
+    if _reason(entry).startswith("suspect revision"):
         _held_for_review(entry, batch_id)  # accepted twice is refused; a dismissed one may still be accepted
     raw = (settings.raw_dir / landed["path"]).resolve()
     if not raw.is_relative_to(settings.raw_dir.resolve()) or not raw.is_file():
@@ -382,9 +382,14 @@ def accept(settings: Settings, batch_id: str) -> list[dict]:
     return committed
 
 
+def _reason(entry: Path) -> str:
+    """Why a quarantine entry is there (its reason.txt), or ''."""
+    return (entry / "reason.txt").read_text() if (entry / "reason.txt").is_file() else ""
+
+
 def _held_for_review(entry: Path, batch_id: str) -> None:
     """Refuse an entry that is not a suspect revision still held for review."""
-    reason = (entry / "reason.txt").read_text() if (entry / "reason.txt").is_file() else ""
+    reason = _reason(entry)
     if not reason.startswith("suspect revision"):
         raise SourceError(f"{batch_id} is not a suspect revision held for review (quarantined for: "
                           f"{reason.splitlines()[0] if reason else 'no reason recorded'}); only a held revision is "

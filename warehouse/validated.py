@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from ingest.core.contract import Column, Table, create_table_sql, select_casts
-from ingest.core.files import atomic_write
+from ingest.core.files import atomic_write, read_jsonl
 
 # What is loaded: one row per (table, period), the batch serving it (`raw.loaded_batches` in a build).
 LOADED_BATCHES = Table(
@@ -79,8 +79,6 @@ def create_revisions_sql(schema: str) -> str:
 def revisions(audit_dir: Path) -> list[dict]:
     """Every committed revision (`REVISIONS`' columns), oldest first: the one record `mapwh status` and the report
     read."""
-    from ingest.core.files import read_jsonl
-
     return read_jsonl(audit_dir / "revisions.jsonl")
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
@@ -35,46 +36,44 @@ class WriterBusy(RuntimeError):
     """Another process held the writer lock for longer than the timeout."""
 
 
-@contextlib.contextmanager
-def _file_lock(settings: Settings, name: str, what: str, holder: str) -> Iterator[None]:
-    """Hold `MAPWH_HOME/locks/<name>.lock` while `what` runs, or raise WriterBusy after MAPWH_LOCK_TIMEOUT seconds."""
-    path = settings.home / "locks" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    timeout = settings.vars.lock_timeout_s
-    try:
-        with FileLock(path, timeout=timeout):
-            yield
-    except Timeout as exc:
-        raise WriterBusy(f"{what}: {holder} held {path} for more than {timeout:.0f}s") from exc
-
-
-def writer_lock(settings: Settings, what: str) -> contextlib.AbstractContextManager[None]:
-    """Hold the one-writer lock while `what` runs (re-entrant within a process)."""
-    return _file_lock(settings, "writer", what, "another writer")
-
-
-def dbt_lock(settings: Settings, what: str) -> contextlib.AbstractContextManager[None]:
-    """Hold the lock of dbt's working files while `what` runs: its target directory (manifest, partial-parse
-    state, run results) and the stable path it opens builds through are one per MAPWH_HOME (decision 0042)."""
-    return _file_lock(settings, "dbt", what, "another dbt run")
-
-
 class PeriodBusy(RuntimeError):
     """Another process is loading this period now."""
 
 
 @contextlib.contextmanager
-def period_lock(settings: Settings, source_name: str, period: str) -> Iterator[None]:
+def _file_lock(settings: Settings, name: str, busy: Callable[[Path, float], Exception],
+               timeout: float | None = None) -> Iterator[None]:
+    """Hold `MAPWH_HOME/locks/<name>.lock`, waiting up to `timeout` seconds (MAPWH_LOCK_TIMEOUT by default),
+    then raise `busy(path, timeout)`."""
+    path = settings.home / "locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    timeout = settings.vars.lock_timeout_s if timeout is None else timeout
+    try:
+        with FileLock(path, timeout=timeout):
+            yield
+    except Timeout as exc:
+        raise busy(path, timeout) from exc
+
+
+def writer_lock(settings: Settings, what: str) -> contextlib.AbstractContextManager[None]:
+    """Hold the one-writer lock while `what` runs (re-entrant within a process)."""
+    return _file_lock(settings, "writer", lambda path, waited: WriterBusy(
+        f"{what}: another writer held {path} for more than {waited:.0f}s"))
+
+
+def dbt_lock(settings: Settings, what: str) -> contextlib.AbstractContextManager[None]:
+    """Hold the lock of dbt's working files while `what` runs: its target directory (manifest, partial-parse
+    state, run results) and the stable path it opens builds through are one per MAPWH_HOME (decision 0042)."""
+    return _file_lock(settings, "dbt", lambda path, waited: WriterBusy(
+        f"{what}: another dbt run held {path} for more than {waited:.0f}s"))
+
+
+def period_lock(settings: Settings, source_name: str, period: str) -> contextlib.AbstractContextManager[None]:
     """Hold `MAPWH_HOME/locks/load-<source>-<period>.lock` while one run loads the period (fetch, land, gate,
     commit), or raise PeriodBusy at once when another run holds it: two backfill runs whose look-backs overlap
     would otherwise fetch and gate the same month twice and land it twice in the manifest."""
-    path = settings.home / "locks" / f"load-{source_name}-{period}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with FileLock(path, timeout=0):
-            yield
-    except Timeout as exc:
-        raise PeriodBusy(f"{source_name} {period}: another run is loading it now ({path}); left to that run") from exc
+    return _file_lock(settings, f"load-{source_name}-{period}", lambda path, _: PeriodBusy(
+        f"{source_name} {period}: another run is loading it now ({path}); left to that run"), timeout=0)
 
 
 def next_build_sequence(settings: Settings) -> int:
