@@ -124,3 +124,40 @@ SLOW_FIRST = (
 def pytest_collection_modifyitems(session, config, items):
     rank = {path: i for i, path in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: each file keeps its order
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it is sent: `messages` (email.message objects)."""
+
+    def __init__(self) -> None:
+        import socket
+
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.handlers import Message
+
+        sink = self
+
+        class Keep(Message):
+            def handle_message(self, message) -> None:
+                sink.messages.append(message)
+
+        self.messages: list = []
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._controller = Controller(Keep(), hostname="127.0.0.1", port=self.port)
+
+    @property
+    def connection_uri(self) -> str:
+        """An Airflow SMTP connection to it (`AIRFLOW_CONN_<ID>`): plain SMTP, as a relay on the same host."""
+        return f"smtp://127.0.0.1:{self.port}?disable_ssl=true&disable_tls=true&from_email=mapwh%40example.org"
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink()
+    sink._controller.start()
+    try:
+        yield sink
+    finally:
+        sink._controller.stop()

@@ -28,6 +28,7 @@ from ingest.core.config import get_settings
 from ingest.core.periods import TIMEZONE as TIMEZONE  # re-exported: DAG files read the time zone here
 from ingest.core.periods import month_of_instant
 from ingest.core.source import Plan, Source
+from warehouse.notify import notify_failure
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ _settings = get_settings()
 # Scheduled runs of a partitioned source re-read this many months up to their
 # own (new or revised ones load, unchanged ones cost one fetch each).
 LOOKBACK_MONTHS = _settings.vars.lookback_months
+
+
 def record_task_failure(context) -> None:
     """Every task's `on_failure_callback`: a failure its body did not record (an error before or outside
     `_fail_or_skip`, a timeout, a process the scheduler found dead) still reaches `audit/task_failures.jsonl`,
@@ -70,8 +73,10 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(seconds=_settings.vars.retry_delay_s),
     "retry_exponential_backoff": True,
     "execution_timeout": timedelta(seconds=_settings.vars.task_timeout_s),  # every task, from one setting
-    "on_failure_callback": record_task_failure,  # any failure reaches task_failures.jsonl, once
+    # any failure reaches task_failures.jsonl, once, and (MAPWH_NOTIFY_EMAIL set) one email
+    "on_failure_callback": [record_task_failure, notify_failure],
 }
+
 
 def asset(source: Source) -> Asset:
     """The validated zone of a source's table: updated whenever one of its batches is committed."""

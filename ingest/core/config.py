@@ -126,6 +126,16 @@ class Variables(BaseModel):
         "Airflow's `execution_timeout` for every task: a task still running after this many seconds fails (and "
         "may retry), instead of holding its pool slot, or the one writer slot, for ever"), shown="7200",
         parse_time=True, gt=0)
+    notify_email: str = _var("MAPWH_NOTIFY_EMAIL", "", (
+        "who is emailed when a task fails for good (comma-separated addresses; unset: nobody, the default): one "
+        "message per failed task, not per retry, sent from the task's own process by Airflow's SMTP notifier "
+        "through the Airflow connection `MAPWH_NOTIFY_SMTP_CONN_ID` (for example "
+        "`AIRFLOW_CONN_SMTP_DEFAULT=smtp://user:password@smtp.example.org:587`), from `MAPWH_NOTIFY_FROM` (else the "
+        "connection's `from_email`). A notification that cannot be sent is logged; the failure is recorded anyway"),
+        shown="*(none: off)*", group="notify")
+    notify_smtp_conn_id: str = _var("MAPWH_NOTIFY_SMTP_CONN_ID", "smtp_default", "", group="notify",
+                                    pattern=r"^[A-Za-z0-9_.-]+$")
+    notify_from: str = _var("MAPWH_NOTIFY_FROM", "", "", shown="*(the connection's)*", group="notify")
     lookback_months: int = _var("MAPWH_LOOKBACK_MONTHS", 12, (
         "months a scheduled run of a partitioned source re-reads, its own included"), parse_time=True, gt=0)
     revision_shrink_max: float = _var("MAPWH_REVISION_SHRINK_MAX", 0.1, (

@@ -83,7 +83,7 @@ def test_every_task_has_the_configured_execution_timeout_and_records_its_failure
     timeouts = {(dag_id, task): t["execution_timeout_s"] for dag_id, dag in dags.items() for task, t in dag["tasks"].items()}
     assert len(timeouts) > 10 and set(timeouts.values()) == {900.0}
     # and every task records its failures where `mapwh status` reads them (warehouse.orchestration.record_task_failure)
-    assert {tuple(t["failure_callbacks"]) for dag in dags.values() for t in dag["tasks"].values()} == {("record_task_failure",)}
+    assert {tuple(t["failure_callbacks"]) for dag in dags.values() for t in dag["tasks"].values()} == {("record_task_failure", "notify_failure")}
 
 
 def test_stop_search_has_monthly_data_intervals_and_the_api_pool(dagbag):

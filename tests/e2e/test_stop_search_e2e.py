@@ -129,8 +129,9 @@ def test_same_month_twice_gives_identical_marts(built):
     assert run.query("select count(*) from raw.police_uk_stop_searches where period = '2024-11'") == [(3389,)]
 
 
-def test_corrupted_batch_is_quarantined_and_warehouse_untouched(built, tmp_path):
-    """A month whose records moved out of London fails its gate: quarantined, nothing published, nothing lost."""
+def test_corrupted_batch_is_quarantined_and_warehouse_untouched(built, tmp_path, smtp_sink):
+    """A month whose records moved out of London fails its gate: quarantined, nothing published, nothing lost;
+    with a failure notifier configured, one email says so."""
     from devdata.mirror import serve
     from tests.conftest import require_shared_data
 
@@ -149,12 +150,15 @@ def test_corrupted_batch_is_quarantined_and_warehouse_untouched(built, tmp_path)
 
     published_before = file_sha256(run.warehouse)
     serving_before = json.loads((run.home / "validated/police_uk_stop_searches/2024-10/current.json").read_text())
+    notifier = {"MAPWH_NOTIFY_EMAIL": "board@example.org", "AIRFLOW_CONN_SMTP_DEFAULT": smtp_sink.connection_uri}
     with serve(corrupt_root) as server:
-        run.env["POLICE_UK_API_URL"] = server.api_url
+        run.env.update(POLICE_UK_API_URL=server.api_url, **notifier)
         try:
             failed = run("run", "--sources", "stop_search", "--from", "2024-10", "--to", "2024-10", check=False)
         finally:
             run.env["POLICE_UK_API_URL"] = "http://127.0.0.1:9/unset"
+            for name in notifier:
+                del run.env[name]
     assert failed.returncode != 0
     assert "2024-10 FAILED: gate police_uk_stop_searches" in failed.stdout
     assert "mapwh run FAILED" in failed.stdout and "stop_search" in failed.stdout.splitlines()[-1]
@@ -175,3 +179,7 @@ def test_corrupted_batch_is_quarantined_and_warehouse_untouched(built, tmp_path)
     assert json.loads((run.home / "validated/police_uk_stop_searches/2024-10/current.json").read_text()) == serving_before
     assert file_sha256(run.warehouse) == published_before
     assert run.query("select count(*) from marts.fct_stop_search where period = '2024-10'") == [(3400,)]
+    # One email, for the one task that failed (the gate), naming it and why.
+    (message,) = smtp_sink.messages
+    assert message["To"] == "board@example.org"
+    assert message["Subject"].startswith("[mapwh] stop_search.load failed") and "police_uk_stop_searches" in message["Subject"]
