@@ -52,6 +52,24 @@ def _airflow(*args: str) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
 
 
+def scheduler_is_running() -> bool:
+    """Whether an Airflow scheduler is heartbeating in this Airflow's metadata database, on any host
+    (`airflow jobs check`, Airflow's own health check). False too when the database is not there yet."""
+    proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), "jobs", "check", "--job-type", "SchedulerJob"],  # noqa: S603 - the venv's airflow, fixed arguments
+                          capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+    return proc.returncode == 0
+
+
+def trigger_dag(dag_id: str) -> str:
+    """Queue a run of dag_id for the scheduler (`airflow dags trigger`); its run id."""
+    proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), "dags", "trigger", dag_id, "--output", "json"],  # noqa: S603 - the venv's airflow, fixed arguments
+                          capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"airflow dags trigger {dag_id} failed: {proc.stderr.strip().splitlines()[-1:]}")
+    (answer,) = [line for line in proc.stdout.splitlines() if line.startswith("[{")]  # log lines may come first
+    return json.loads(answer)[0]["dag_run_id"]
+
+
 def metadata_db_is_migrated(conn: str) -> bool:
     """Whether the metadata database behind `conn` exists and holds Airflow's schema (its alembic
     version and the pool table); a new or emptied database does not."""

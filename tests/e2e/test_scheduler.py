@@ -24,6 +24,7 @@ instead under CI=true).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -122,7 +123,7 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
         proc.wait(timeout=30)
 
 
-def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_assets_build_the_warehouse(tmp_path):
+def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_assets_build_the_warehouse(tmp_path, smtp_sink):
     bindir = required(server_bindir(), "no PostgreSQL server binaries (bin/ensure-postgres installs Debian's postgresql)")
     redis_binary = required(server_binary(), "no redis-server (bin/ensure-redis installs Debian's redis-server)")
     root = tmp_path / "sample"
@@ -215,6 +216,9 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "MAPWH_TASK_RETRIES": "2",
             "MAPWH_RETRY_DELAY_S": "5",
+            # failures reach people: the workers email a test SMTP server on 127.0.0.1
+            "MAPWH_NOTIFY_EMAIL": "board@example.org",
+            "AIRFLOW_CONN_SMTP_DEFAULT": smtp_sink.connection_uri,
         }
         env = container_env("airflow-scheduler")
         assert "MAPWH_PG_DSN" not in env and "MAPWH_PG_DSN" in container_env(WORKER)  # the worker alone publishes
@@ -279,6 +283,36 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
                 con.close()
 
         wait_for("the backfill and a build with both months", built_with_both_months, 600, processes, logs)
+        retried = rows(metadata, "select dag_id, task_id, try_number from task_instance where try_number > 1")
+        assert smtp_sink.messages == []  # nothing failed, nobody emailed
+
+        # police.uk republishes January with 55% of its records withdrawn. A run triggered with no logical date
+        # (the UI's default) plans the latest published month (March) and the look-back: March loads, January is
+        # a suspect revision, held, its task failed for good, and one email says so.
+        stops = root / sample.STOPS_DIR / "2025-01.json"
+        january = json.loads(stops.read_bytes())
+        stops.write_text(json.dumps(january[: len(january) * 45 // 100]))
+        triggered = subprocess.run([str(BIN / "airflow"), "dags", "trigger", "stop_search"],  # noqa: S603 - the venv's airflow
+                                   env=env, capture_output=True, text=True, timeout=120)
+        assert triggered.returncode == 0, triggered.stderr[-3000:]
+        wait_for("the triggered stop_search run to end", lambda: rows(
+            metadata, "select state from dag_run where dag_id = 'stop_search' and run_type = 'manual'") in ([("failed",)], [("success",)]),
+            420, processes, logs)
+        held = list((home / "quarantine" / "police_uk_stop_search" / "2025-01").glob("*/reason.txt"))
+        assert len(held) == 1, f"no suspect revision held: {held}\n{tail(logs / f'{WORKER}.log')}"
+        batch_id = held[0].read_text().split("mapwh accept ")[1].split()[0]
+        wait_for("the failure email", lambda: len(smtp_sink.messages) >= 1, 60, processes, logs)
+
+        # after review, `mapwh accept` in the worker's container (`docker compose exec airflow-worker mapwh accept`):
+        # the scheduler is running, so it triggers warehouse_build there, which publishes the shorter January
+        builds_before = rows(metadata, "select count(*) from dag_run where dag_id = 'warehouse_build' and state = 'success'")[0][0]
+        accepted = subprocess.run([str(BIN / "mapwh"), "accept", batch_id], env=container_env(WORKER),  # noqa: S603 - the venv's mapwh
+                                  capture_output=True, text=True, timeout=300)
+        assert accepted.returncode == 0, accepted.stdout + accepted.stderr[-3000:]
+        assert "triggered warehouse_build (manual__" in accepted.stdout and "on the running scheduler" in accepted.stdout
+        wait_for("the build accept triggered", lambda: rows(
+            metadata, "select count(*) from dag_run where dag_id = 'warehouse_build' and run_type = 'manual' and state = 'success'"
+        ) == [(1,)], 420, processes, logs)
         stop(processes)
         worker_log = tail(logs / f"{WORKER}.log", 10**7)
         gx_lines = {path.relative_to(tmp_path): [line for line in path.read_text(errors="replace").splitlines()
@@ -287,7 +321,8 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
                     if "task_id=gate_marts" in str(path) or ("dag_id=stop_search" in str(path) and "task_id=load" in str(path))}
 
         runs = rows(metadata, "select dag_id, run_type, state from dag_run")
-        retried = rows(metadata, "select dag_id, task_id, try_number from task_instance where try_number > 1")
+        planned = rows(metadata, "select task_id, map_index, state from task_instance where run_id in "
+                                 "(select run_id from dag_run where dag_id = 'stop_search' and run_type = 'manual')")
         # every task that succeeded went through Celery: the id the scheduler gave its Celery task is in the
         # result backend (celery_taskmeta, on postgres-airflow), succeeded; LocalExecutor leaves no such id
         ran = rows(metadata, """
@@ -299,6 +334,10 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
             served = dict(pg.execute("select period, count(*) from marts.fct_stop_search group by 1").fetchall())
 
     assert ("stop_search", "backfill", "success") in runs and [r for r in runs if r[1] == "backfill"] == [("stop_search", "backfill", "success")] * 2
+    assert ("stop_search", "manual", "failed") in runs and builds_before >= 1
+    assert ("failed" in {state for _, _, state in planned}), planned
+    (email,) = smtp_sink.messages  # one, for the one task that failed (no retry of a held revision)
+    assert email["Subject"].startswith("[mapwh] stop_search.load failed") and "suspect revision" in email["Subject"], email["Subject"]
     assert ("reference_data", "scheduled", "success") in runs
     assert any(r[0] == "warehouse_build" and r[1] == "asset_triggered" and r[2] == "success" for r in runs)
     assert retried == []
@@ -321,6 +360,8 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
         rows_per_month = dict(con.execute("select period, count(*) from marts.fct_stop_search group by 1").fetchall())
     finally:
         con.close()
-    assert set(months) == {"2025-01", "2025-02"} and all(n > 3000 for n in months.values())
+    # the backfilled months, March from the run with no logical date, January as accepted
+    assert set(months) == {"2025-01", "2025-02", "2025-03"} and all(n > 3000 for m, n in months.items() if m != "2025-01")
+    assert rows_per_month["2025-01"] == len(january) * 45 // 100
     assert missing_population == 0
     assert served == rows_per_month  # warehouse_build's publish_postgres: the marts for BI tools on postgres-marts

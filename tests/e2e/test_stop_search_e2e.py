@@ -183,3 +183,33 @@ def test_corrupted_batch_is_quarantined_and_warehouse_untouched(built, tmp_path,
     (message,) = smtp_sink.messages
     assert message["To"] == "board@example.org"
     assert message["Subject"].startswith("[mapwh] stop_search.load failed") and "police_uk_stop_searches" in message["Subject"]
+
+
+def test_an_accepted_suspect_revision_is_built_and_published_by_accept_itself(built, tmp_path):
+    """A republished month that lost more than MAPWH_REVISION_SHRINK_MAX of its records is held; `mapwh accept`
+    lets it in and, with no scheduler running, builds and publishes it there and then (saying so)."""
+    from devdata.mirror import serve
+    from tests.conftest import require_shared_data
+
+    run, _, _ = built
+    records = json.loads((require_shared_data() / "police_uk/stops-force/metropolitan/2024-11.json").read_bytes())
+    shrunk_root = tmp_path / "mirror"
+    month_dir = shrunk_root / "police_uk" / "stops-force" / "metropolitan"
+    month_dir.mkdir(parents=True)
+    (month_dir / "2024-11.json").write_text(json.dumps(records[:1500]))
+    with serve(shrunk_root) as server:
+        run.env["POLICE_UK_API_URL"] = server.api_url
+        try:
+            held = run("run", "--sources", "stop_search", "--from", "2024-11", "--to", "2024-11", check=False)
+        finally:
+            run.env["POLICE_UK_API_URL"] = "http://127.0.0.1:9/unset"
+    assert held.returncode != 0 and "suspect revision" in held.stdout
+    assert run.query("select count(*) from marts.fct_stop_search where period = '2024-11'") == [(REAL_COUNTS["2024-11"],)]
+    (reason,) = (run.home / "quarantine" / "police_uk_stop_search" / "2024-11").glob("*/reason.txt")
+    batch_id = reason.read_text().split("mapwh accept ")[1].split()[0]
+
+    accepted = run("accept", batch_id)
+    assert f"accepted {batch_id}: 2024-11" in accepted.stdout
+    assert "no Airflow scheduler is running against this metadata database: building here" in accepted.stdout
+    assert "gated and published" in accepted.stdout
+    assert run.query("select count(*) from marts.fct_stop_search where period = '2024-11'") == [(1500,)]

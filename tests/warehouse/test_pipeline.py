@@ -350,8 +350,8 @@ def test_a_revision_that_shrinks_a_month_is_held_for_review_until_accepted(setti
     from warehouse import cli
 
     monkeypatch.setenv("MAPWH_HOME", str(settings.home))
-    assert cli.main(["accept", batch_id]) == 0
-    assert "accepted" in capsys.readouterr().out
+    assert cli.main(["accept", batch_id, "--no-build"]) == 0
+    assert "not built (--no-build)" in capsys.readouterr().out
     serving = validated.current(settings.validated_dir, TABLE, "2024-03")
     assert serving["batch_id"] == batch_id and serving["rows"] == int(len(records) * 0.55)
     assert serving["revision_of"]["batch_id"] == full["batch_id"]
@@ -381,7 +381,7 @@ def test_a_dismissed_suspect_revision_stops_failing_later_runs_and_can_still_be_
     assert validated.current(settings.validated_dir, TABLE, "2024-03")["batch_id"] == full["batch_id"]
     assert_nothing_lost(settings)
 
-    assert cli.main(["accept", batch_id]) == 0  # the decision changed: the dismissal does not stand in the way
+    assert cli.main(["accept", batch_id, "--no-build"]) == 0  # the decision changed: the dismissal does not stand in the way
     assert validated.current(settings.validated_dir, TABLE, "2024-03")["rows"] == len(records) // 2
     assert cli.main(["dismiss", batch_id]) == 1 and "accepted already" in capsys.readouterr().err
     assert_nothing_lost(settings)

@@ -59,10 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full-refresh", action="store_true",
                      help="rebuild every period from the validated zone (default: copy the published build and "
                           "recompute only the periods whose batch changed); builds even when nothing new was loaded")
+    run.add_argument("--build-only", action="store_true",
+                     help="load nothing: build, gate and publish what is in the validated zone (a build with nothing "
+                          "new publishes nothing)")
     run.set_defaults(func=cmd_run)
 
     accept = sub.add_parser("accept", help="let a quarantined suspect revision replace the loaded batch (after review)")
     accept.add_argument("batch_id", help="as printed in its quarantine reason, <source>:<period>:<sha256 prefix>")
+    accept.add_argument("--no-build", action="store_true",
+                        help="only let it in: do not trigger the build that publishes it (default: trigger "
+                             "warehouse_build on the running scheduler, or build here when none is running)")
     accept.set_defaults(func=cmd_accept)
     dismiss = sub.add_parser("dismiss", help="refuse a quarantined suspect revision (after review): later runs skip it")
     dismiss.add_argument("batch_id", help="as printed in its quarantine reason, <source>:<period>:<sha256 prefix>")

@@ -27,8 +27,33 @@ def cmd_accept(args: argparse.Namespace) -> int:
         print(redact(f"mapwh accept: {str(exc).splitlines()[0]}", settings), file=sys.stderr)
         return 1
     for batch in committed:
-        print(f"accepted {args.batch_id}: {batch_line(batch)}; run `mapwh run` (or the build DAG) to publish it")
-    return 0
+        print(f"accepted {args.batch_id}: {batch_line(batch)}")
+    if args.no_build:
+        print("not built (--no-build): the next warehouse build publishes it")
+        return 0
+    return _build(settings)
+
+
+def _build(settings) -> int:
+    """Have the accepted batch published: by the scheduler when one is running against this Airflow (a
+    `warehouse_build` run, as a load's Asset event would trigger), else here, as `mapwh run --build-only`."""
+    from warehouse import airflow_env
+    from warehouse.cli.supervisor import cmd_run
+
+    airflow_env.configure(settings)
+    if airflow_env.scheduler_is_running():
+        run_id = airflow_env.trigger_dag("warehouse_build")
+        print(f"triggered warehouse_build ({run_id}) on the running scheduler: it builds, gates and publishes the "
+              "accepted batch (follow it in the Airflow UI, or `mapwh status`)")
+        return 0
+    print("no Airflow scheduler is running against this metadata database: building here (`mapwh run --build-only`)")
+    sys.stdout.flush()
+    from warehouse.cli import build_parser
+
+    argv = ["run", "--build-only"]
+    run_args = build_parser().parse_args(argv)
+    run_args.argv = argv
+    return cmd_run(run_args)
 
 
 def cmd_dismiss(args: argparse.Namespace) -> int:

@@ -89,7 +89,7 @@ def run_here(args: argparse.Namespace) -> int:
     with console.session(path, verbose=args.verbose) as out:
         out.print(f"mapwh run: MAPWH_HOME={settings.home}")
         out.print(f"  full log: {path}")
-        return _run(out, settings, parse_sources(args.sources), args, path)
+        return _run(out, settings, [] if args.build_only else parse_sources(args.sources), args, path)
 
 
 def _run(out, settings, chosen: list[str], args, path) -> int:
@@ -113,7 +113,7 @@ def _run(out, settings, chosen: list[str], args, path) -> int:
             failures.append(dag_id)
     # In a deployed Airflow the build runs when a source Asset is updated,
     # which a failed or skipped load does not do; the CLI follows suit.
-    if loaded or args.full_refresh or not settings.warehouse_path.exists():
+    if loaded or args.full_refresh or args.build_only or not settings.warehouse_path.exists():
         if not _run_build(out, settings, dags["warehouse_build"], full_refresh=args.full_refresh):
             failures.append("warehouse_build")
     else:
