@@ -43,10 +43,9 @@ def problems(environ: Mapping[str, str]) -> list[str]:
     for name, value in sorted(secrets.items()):
         value = value or ""
         before = len(found)
-        lowered = value.lower()
         if not value:
             found.append(f"{name} is empty")
-        elif lowered in PLACEHOLDERS or "change" in lowered and "me" in lowered:
+        elif is_placeholder(value):
             found.append(f"{name} is still a placeholder: replace it (see .env.example)")
         elif name == "AIRFLOW__CORE__FERNET_KEY":
             if not _is_fernet_key(value):
@@ -60,6 +59,19 @@ def problems(environ: Mapping[str, str]) -> list[str]:
             found.append(f"{name} is the same as {seen[value]}: give each its own")
         seen.setdefault(value, name)
     return found
+
+
+def is_placeholder(value: str) -> bool:
+    """`change-me` and the like: a word any guide prints, never a secret."""
+    lowered = value.strip().lower()
+    return lowered in PLACEHOLDERS or "change" in lowered and "me" in lowered
+
+
+def deployment_placeholders(environ: Mapping[str, str]) -> list[str]:
+    """The Airflow and mapwh secrets a deployment outside containers set to a placeholder (`mapwh setup` refuses
+    them): names, never values. Only placeholders: such a deployment's secrets are its own business otherwise."""
+    return [f"{name} is still a placeholder: replace it" for name, value in sorted(environ.items())
+            if name.startswith(("AIRFLOW__", "MAPWH_")) and SECRET_SETTING.search(name) and value and is_placeholder(value)]
 
 
 def _is_fernet_key(value: str) -> bool:

@@ -136,6 +136,14 @@ class Variables(BaseModel):
     notify_smtp_conn_id: str = _var("MAPWH_NOTIFY_SMTP_CONN_ID", "smtp_default", "", group="notify",
                                     pattern=r"^[A-Za-z0-9_.-]+$")
     notify_from: str = _var("MAPWH_NOTIFY_FROM", "", "", shown="*(the connection's)*", group="notify")
+    ui_user: str = _var("MAPWH_UI_USER", "admin", (
+        "the Airflow UI's login (Airflow's simple auth manager): `mapwh setup` writes this user's password from "
+        "`MAPWH_UI_PASSWORD` into the manager's passwords file (mode 0600). The user must be one of "
+        "`AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS` (Airflow's default: `admin:admin`). Unset password: Airflow "
+        "generates one into that file when the api-server first starts (`mapwh setup` says where)"),
+        group="ui", pattern=r"^[A-Za-z0-9_.@-]+$")
+    ui_password: str | None = Field(None, alias="MAPWH_UI_PASSWORD", repr=False, description="",
+                                    json_schema_extra={"shown": "*(none)*", "parse_time": False, "group": "ui"})
     lookback_months: int = _var("MAPWH_LOOKBACK_MONTHS", 12, (
         "months a scheduled run of a partitioned source re-reads, its own included"), parse_time=True, gt=0)
     revision_shrink_max: float = _var("MAPWH_REVISION_SHRINK_MAX", 0.1, (
