@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from ingest.core.config import SECRET_SETTING
 
 MIN_LENGTH = 16
+_URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]*)@")
 ALLOWED = re.compile(r"[A-Za-z0-9._-]+")
 PLACEHOLDERS = {"change-me", "changeme", "change_me", "password", "secret", "admin", "airflow", "postgres", "example",
                 "test", "default", "letmein", "none", "null", "xxx", "todo", "fixme"}
@@ -70,8 +71,22 @@ def is_placeholder(value: str) -> bool:
 def deployment_placeholders(environ: Mapping[str, str]) -> list[str]:
     """The Airflow and mapwh secrets a deployment outside containers set to a placeholder (`mapwh setup` refuses
     them): names, never values. Only placeholders: such a deployment's secrets are its own business otherwise."""
-    return [f"{name} is still a placeholder: replace it" for name, value in sorted(environ.items())
-            if name.startswith(("AIRFLOW__", "MAPWH_")) and SECRET_SETTING.search(name) and value and is_placeholder(value)]
+    found = []
+    for name, value in sorted(environ.items()):
+        if not name.startswith(("AIRFLOW__", "MAPWH_")) or not value:
+            continue
+        if SECRET_SETTING.search(name) and is_placeholder(value):
+            found.append(f"{name} is still a placeholder: replace it")
+        elif "://" in value and is_placeholder(_url_password(value)):
+            found.append(f"{name} holds a placeholder password: replace it")
+    return found
+
+
+def _url_password(value: str) -> str:
+    """The password of a connection URL (`scheme://user:password@host`); urlsplit does not parse a scheme with
+    `_` in it, such as `postgresql+psycopg_async`."""
+    found = _URL_PASSWORD.search(value)
+    return found.group(1) if found else ""
 
 
 def _is_fernet_key(value: str) -> bool:
