@@ -1,4 +1,4 @@
-"""A batch as `mapwh` prints it, `mapwh accept` (a quarantined suspect revision let in after review) and
+"""`mapwh accept` (a quarantined suspect revision let in after review) and
 `mapwh dismiss` (one refused after review)."""
 
 from __future__ import annotations
@@ -8,11 +8,8 @@ import sys
 
 from ingest.core.config import get_settings, redact
 from ingest.core.errors import SourceError
-
-
-def batch_line(batch: dict) -> str:
-    warnings = f"  warnings: {'; '.join(batch['warnings'])}" if batch.get("warnings") else ""
-    return f"{batch['period']} {batch['status']}, {batch['rows']:,} rows, sha256 {batch['sha256'][:12]}{warnings}"
+from warehouse.cli.status import batch_line
+from warehouse.cli.supervisor import cmd_run
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
@@ -38,7 +35,6 @@ def _build(settings) -> int:
     """Have the accepted batch published: by the scheduler when one is running against this Airflow (a
     `warehouse_build` run, as a load's Asset event would trigger), else here, as `mapwh run --build-only`."""
     from warehouse import airflow_env
-    from warehouse.cli.supervisor import cmd_run
 
     airflow_env.configure(settings)
     if airflow_env.scheduler_is_running():
@@ -48,12 +44,8 @@ def _build(settings) -> int:
         return 0
     print("no Airflow scheduler is running against this metadata database: building here (`mapwh run --build-only`)")
     sys.stdout.flush()
-    from warehouse.cli import build_parser
-
-    argv = ["run", "--build-only"]
-    run_args = build_parser().parse_args(argv)
-    run_args.argv = argv
-    return cmd_run(run_args)
+    return cmd_run(argparse.Namespace(argv=["run", "--build-only"], build_only=True, sources=None, from_month=None,
+                                      to_month=None, task_retries=0, verbose=False, full_refresh=False))
 
 
 def cmd_dismiss(args: argparse.Namespace) -> int:

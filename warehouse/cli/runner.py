@@ -15,9 +15,8 @@ from ingest import registry
 from ingest.core import periods
 from ingest.core.config import get_settings
 from ingest.core.errors import SourceError
-from warehouse.cli.batches import batch_line
 from warehouse.cli.sources import discovered, parse_sources
-from warehouse.cli.status import build_mode
+from warehouse.cli.status import batch_line, build_mode
 
 
 def _default_window(settings) -> tuple[str, str]:

@@ -43,6 +43,11 @@ class Status:
     quarantined: list[Path] = field(default_factory=list)
 
 
+def batch_line(batch: dict) -> str:
+    warnings = f"  warnings: {'; '.join(batch['warnings'])}" if batch.get("warnings") else ""
+    return f"{batch['period']} {batch['status']}, {batch['rows']:,} rows, sha256 {batch['sha256'][:12]}{warnings}"
+
+
 def gather(settings, now: datetime, *, detail: bool) -> Status:
     """Read what `mapwh status` shows; `detail` adds what only the text form prints (PostgreSQL is asked then only)."""
     from warehouse import pipeline, validated
