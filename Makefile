@@ -13,19 +13,22 @@ $(BIN)/uv:
 	@$(PYTHON) -m venv $(VENV)
 	@PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip install -q uv
 
-$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
-	@echo "make: installing the pinned requirements.lock and mapwh into $(VENV)"
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml | $(BIN)/uv
+	@echo "make: installing the pinned requirements.lock, requirements-dev.lock and mapwh into $(VENV)"
 	@# --compile-bytecode: Python never has to compile a dependency at import, even where
 	@# PYTHONDONTWRITEBYTECODE=1 keeps it from caching what it compiles (about 3 s for
 	@# Great Expectations alone, in every process that imports it)
-	@$(BIN)/uv pip install -q --compile-bytecode -p $(BIN)/python -r requirements.lock
+	@$(BIN)/uv pip install -q --compile-bytecode -p $(BIN)/python -r requirements.lock -r requirements-dev.lock
 	@$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
 	@touch $@
 
 install: $(VENV)/.installed
 
+# The runtime lock (what the image installs), then the development tools constrained by it
+# (requirements-dev.in says -c requirements.lock), so no runtime pin follows a dev tool.
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile requirements.in -p 3.11 -o requirements.lock
+	$(BIN)/uv pip compile requirements-dev.in -p 3.11 -o requirements-dev.lock
 
 run: install
 	@bin/run-sample
