@@ -579,7 +579,47 @@ def test_compose_validation_refuses_a_key_the_spec_does_not_know_and_a_missing_s
     assert done.returncode != 0 and "is missing a value" in done.stderr, done.stderr[-2000:]
 
 
-# --------------------------------------------------------------------------- the locks
+# --------------------------------------------------------------------------- sources, locks
+def source_variables() -> list[str]:
+    """Every variable that says where a source is (README "Source locations"), and MAPWH_SYNTHETIC_SOURCES."""
+    from ingest import registry
+    from ingest.core.discovery import BASES
+
+    names = [variable for variable, _, _ in BASES.values()]
+    for source in registry.sources().values():
+        names += [source.variable, *(variable for variable, _, _ in source.extra_variables)]
+    return [*dict.fromkeys(names), "MAPWH_SYNTHETIC_SOURCES"]
+
+
+def test_every_source_variable_passes_through_to_the_airflow_containers_and_is_listed_in_env_example():
+    """`NAME:` without a value: compose gives the container NAME only when .env (or the shell) sets it, even empty
+    (the source not taken); unset, it stays unset (the default, or discovery). `${NAME-}` would make it empty."""
+    env = compose()["x-airflow-common"]["environment"]
+    text = ENV_EXAMPLE.read_text().splitlines()
+    for name in source_variables():
+        assert name in env and env[name] is None, f"x-airflow-env: {name} is not passed through as `{name}:`"
+        assert f"#{name}=" in text, f".env.example does not list {name} (commented out)"
+        i = text.index(f"#{name}=")
+        assert text[i - 1].startswith("# ") and not text[i - 1].startswith("#" + name), f".env.example: no comment above #{name}="
+    assert not set(source_variables()) & set(env_example()), "a source variable is set in .env.example"
+
+
+def test_compose_passes_a_set_source_variable_and_leaves_an_unset_one_out(tmp_path):
+    """What Compose itself makes of `NAME:` (checked in a real container too: make test-compose)."""
+    env_file = tmp_path / "test.env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "PAS_DASHBOARD_URL=\nPOLICE_UK_API_URL=http://mirror:8000/api\n")
+    done = subprocess.run([str(compose_binary()), "--project-directory", str(ROOT), "-f", str(COMPOSE), "--env-file", str(env_file),
+                           "config", "--format", "json"], capture_output=True, text=True, timeout=120,  # noqa: S603
+                          env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    for name in AIRFLOW_SERVICES:
+        environment = json.loads(done.stdout)["services"][name]["environment"]
+        assert environment["PAS_DASHBOARD_URL"] == "" and environment["POLICE_UK_API_URL"] == "http://mirror:8000/api", name
+        assert environment.get("POLICE_UK_FORCE") is None, name  # null: not given to the container
+
+
 def lock_pins(path: Path) -> dict[str, str]:
     return dict(re.match(r"([A-Za-z0-9_.\-\[\]]+)==(\S+)", line).groups() for line in path.read_text().splitlines()
                 if re.match(r"[A-Za-z0-9]", line))
@@ -595,3 +635,4 @@ def test_the_runtime_lock_has_no_development_tools_and_the_dev_lock_changes_no_r
     makefile = (ROOT / "Makefile").read_text()
     assert "-r requirements.lock -r requirements-dev.lock" in makefile  # make install installs both
     assert "requirements-dev.in -p 3.11 -o requirements-dev.lock" in makefile  # make lock makes both
+
