@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MAPWH_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test lock bench docs clean
+.PHONY: install run test test-compose lock bench docs clean
 
 $(BIN)/uv:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -35,6 +35,12 @@ run: install
 
 test: install
 	@bin/run-tests
+
+# docker-compose.yml for real: a Docker engine, local images, every service in containers, two months
+# backfilled through the Celery worker (devdata/compose_e2e.py; README "Docker Compose"). Root needed
+# the first time (apt-get, debootstrap, dockerd). MAPWH_COMPOSE_TIMEOUT: its budget in seconds.
+test-compose: install
+	@timeout --signal=TERM --kill-after=60 $${MAPWH_COMPOSE_TIMEOUT:-2400} $(BIN)/python -m devdata.compose_e2e
 
 bench: install
 	$(BIN)/python -m devdata.bench

@@ -579,7 +579,7 @@ def test_compose_validation_refuses_a_key_the_spec_does_not_know_and_a_missing_s
     assert done.returncode != 0 and "is missing a value" in done.stderr, done.stderr[-2000:]
 
 
-# --------------------------------------------------------------------------- sources, locks
+# --------------------------------------------------------------------------- sources, locks, the compose test
 def source_variables() -> list[str]:
     """Every variable that says where a source is (README "Source locations"), and MAPWH_SYNTHETIC_SOURCES."""
     from ingest import registry
@@ -636,3 +636,18 @@ def test_the_runtime_lock_has_no_development_tools_and_the_dev_lock_changes_no_r
     assert "-r requirements.lock -r requirements-dev.lock" in makefile  # make install installs both
     assert "requirements-dev.in -p 3.11 -o requirements-dev.lock" in makefile  # make lock makes both
 
+
+def test_the_compose_test_override_publishes_nothing_and_builds_nothing():
+    """docker/test/compose.yml (make test-compose): local images for every service, no host port, the mirror."""
+    override = yaml.safe_load((ROOT / "docker" / "test" / "compose.yml").read_text().replace("!reset", ""))["services"]
+    assert set(services()) <= set(override), f"the override leaves {set(services()) - set(override)} on their images"
+    for name, service in override.items():
+        assert service.get("pull_policy") == "never" and service["image"].startswith("${MAPWH_TEST_"), name
+    text = (ROOT / "docker" / "test" / "compose.yml").read_text()
+    for name in services():
+        if services()[name].get("ports"):
+            assert re.search(rf"^  {name}:\n(    .*\n)*?    ports: !reset \[\]$", text, re.MULTILINE), f"{name} still publishes a port"
+    mirror = " ".join(override["mirror"]["command"])
+    for part in ("python -m devdata serve", "--host 0.0.0.0", "--port 8000", "--public-url http://mirror:8000"):
+        assert part in mirror, mirror
+    assert (ROOT / "docker" / "test" / "postgres-entrypoint.sh").stat().st_mode & 0o111
