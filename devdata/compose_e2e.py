@@ -37,6 +37,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -62,6 +63,7 @@ BASE_RECIPE_VERSION = 1  # bump when the recipe below changes in a way the key d
 MONTHS = ("2025-01", "2025-02")  # what the backfill loads; the mirror serves 2025-01..2025-03 (docker/test/compose.yml)
 BACKFILL = ("2025-01-01T00:00:00+00:00", "2025-02-01T00:00:00+00:00")  # London midnights (winter: UTC)
 NOT_TAKEN = ("PAS_DASHBOARD_URL", "PAS_NEIGHBOURHOOD_URL", "PAS_MICRODATA_URL")  # not under test: set empty
+LABEL = "org.mapwh.e2e=1"  # on every image this test builds
 ONE_SHOTS = ("secrets-check", "airflow-init")  # exit 0, have no lasting health
 
 
@@ -184,10 +186,11 @@ def image_exists(name: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", name], capture_output=True, check=False, timeout=60).returncode == 0  # noqa: S603, S607
 
 
-def apt_mirrors() -> tuple[str, str]:
+def apt_mirrors(files: Sequence[Path] | None = None) -> tuple[str, str]:
     """The machine's Debian mirror and security mirror (its apt sources), else deb.debian.org's."""
     debian, security = "http://deb.debian.org/debian", "http://deb.debian.org/debian-security"
-    files = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    if files is None:
+        files = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     uris: list[str] = []
     for path in files:
         if not path.is_file():
@@ -195,8 +198,8 @@ def apt_mirrors() -> tuple[str, str]:
         for line in path.read_text(errors="replace").splitlines():
             line = line.strip()
             if line.startswith("deb ") and not line.startswith("deb-src"):
-                parts = [p for p in line.split()[1:] if not p.startswith("[")]
-                uris.append(parts[0]) if parts else None
+                parts = re.sub(r"\[[^]]*\]", " ", line).split()[1:]  # [arch=...] options dropped
+                uris.extend(parts[:1])
             elif line.startswith("URIs:"):
                 uris.extend(line.split()[1:])
     for uri in uris:
@@ -249,7 +252,7 @@ def base_image() -> str:
 
 def _import(tar: subprocess.Popen, name: str, key: str) -> None:
     argv = ["docker", "import", "--change", "ENV LANG=C.UTF-8", "--change", 'CMD ["/bin/bash"]',
-            "--change", f"LABEL org.mapwh.e2e.recipe={key}", "-", name]
+            "--change", f"LABEL {LABEL} org.mapwh.e2e.recipe={key}", "-", name]
     log("$ tar -C ROOTFS -c . | " + shlex.join(argv))
     done = subprocess.run(argv, stdin=tar.stdout, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
     tar.stdout.close()
@@ -261,7 +264,7 @@ def _import(tar: subprocess.Popen, name: str, key: str) -> None:
 def docker_build(argv: Sequence[str | Path]) -> None:
     # the classic builder: Debian's engine has BuildKit, but this docker CLI would need the buildx plugin for it
     env = {**os.environ, "DOCKER_BUILDKIT": "0"}
-    done = run(["docker", "build", "-q", *argv], env=env, capture=True, timeout=2400, check=False)
+    done = run(["docker", "build", "-q", "--label", LABEL, *argv], env=env, capture=True, timeout=2400, check=False)
     if done.returncode != 0:
         raise Failed(f"docker build {shlex.join(str(a) for a in argv)} failed:\n{(done.stdout + done.stderr)[-4000:]}")
 
@@ -440,7 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if compose is not None and not args.no_down:
             with steps.step("down"):
                 compose("down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=600)
-                run(["docker", "image", "prune", "-f"], check=False, capture=True, quiet=True)
+                # what rebuilds left untagged, of this test's images only
+                run(["docker", "image", "prune", "-f", "--filter", f"label={LABEL}"], check=False, capture=True, quiet=True)
         shutil.rmtree(work, ignore_errors=True)
         log("step times:\n" + steps.summary())
         log("PASSED" if ok else "FAILED")

