@@ -537,8 +537,18 @@ def checks(compose: Compose, variables: dict[str, str]) -> None:
         raise Failed(f"no asset-triggered warehouse_build succeeded: {runs}")
     # every task that succeeded ran in the Celery worker's container: its hostname, and its Celery task succeeded
     worker = compose.exec("airflow-worker", "hostname").stdout.strip()
-    ran = rows("select ti.dag_id, ti.task_id, ti.hostname, coalesce(m.status, '') from task_instance ti "
-               "left join celery_taskmeta m on m.task_id = ti.external_executor_id where ti.state = 'success'")
+    ran: list[list[str]] = []
+
+    def recorded() -> bool:
+        # the task instance is marked a success (by the task, through the api-server) a moment before its Celery
+        # task returns and the worker records that in the result backend: wait for the record
+        nonlocal ran
+        ran = rows("select ti.dag_id, ti.task_id, ti.hostname, coalesce(m.status, '') from task_instance ti "
+                   "left join celery_taskmeta m on m.task_id = ti.external_executor_id where ti.state = 'success'")
+        return bool(ran) and all(r[3] == "SUCCESS" for r in ran if r[2] == worker)
+
+    with contextlib.suppress(Failed):
+        wait_for("the Celery results of the tasks", recorded, 120)
     elsewhere = [r for r in ran if r[2] != worker or r[3] != "SUCCESS"]
     if not ran or elsewhere:
         raise Failed(f"tasks not run on the Celery worker {worker}: {elsewhere or 'no task succeeded'}")
