@@ -285,7 +285,10 @@ def stand_in(kind: str, base: str) -> str:
 
 def project_images(base: str) -> dict[str, str]:
     images = {"MAPWH_TEST_DEV_IMAGE": "mapwh-e2e:dev", "MAPWH_TEST_IMAGE": "mapwh-e2e:runtime"}
-    for target, name in (("dev", images["MAPWH_TEST_DEV_IMAGE"]), ("runtime", images["MAPWH_TEST_IMAGE"])):
+    # the builder stage is tagged too: untagged, it would be a dangling image, pruned at the end with its layer
+    # cache, and the next run would install the lock again
+    for target, name in (("builder", "mapwh-e2e:builder"), ("dev", images["MAPWH_TEST_DEV_IMAGE"]),
+                         ("runtime", images["MAPWH_TEST_IMAGE"])):
         docker_build(["--build-arg", f"BASE_IMAGE={base}", "--target", target, "-t", name, ROOT])
     # the runtime holds the runtime only: no development tool, no devdata/
     probe = run(["docker", "run", "--rm", "--entrypoint", "python", images["MAPWH_TEST_IMAGE"], "-c",
