@@ -1,6 +1,6 @@
 """`python -m devdata.compose_e2e` (`make test-compose`): docker-compose.yml for real, every service in a container.
 
-    python -m devdata.compose_e2e [--keep-going-on-timeout] [--no-down]
+    python -m devdata.compose_e2e [--no-down]        (make test-compose: under `timeout`)
 
 Steps, each timed:
 
@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -435,8 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with steps.step("checks"):
             checks(compose, variables)
         ok = True
-    except (Failed, subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
-        log(f"FAILED: {exc}")
+    except (Exception, KeyboardInterrupt) as exc:  # any failure: say it, show the services, then down as always
+        log(f"FAILED: {exc}" if isinstance(exc, Failed) else f"FAILED: {traceback.format_exc()}")
         if compose is not None:
             with contextlib.suppress(Exception):
                 log("the services' states and logs:")
