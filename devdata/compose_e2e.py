@@ -437,7 +437,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             checks(compose, variables)
         ok = True
     except (Exception, KeyboardInterrupt) as exc:  # any failure: say it, show the services, then down as always
-        log(f"FAILED: {exc}" if isinstance(exc, Failed) else f"FAILED: {traceback.format_exc()}")
+        if isinstance(exc, KeyboardInterrupt):
+            log(f"FAILED: stopped by {exc or 'SIGINT'} (make test-compose's time budget, MAPWH_COMPOSE_TIMEOUT?)")
+        else:
+            log(f"FAILED: {exc}" if isinstance(exc, Failed) else f"FAILED: {traceback.format_exc()}")
         if compose is not None:
             with contextlib.suppress(Exception):
                 log("the services' states and logs:")
