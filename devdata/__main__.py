@@ -2,11 +2,14 @@
 
     python -m devdata generate [DIR] [--seed N] [--first-month YYYY-MM] [--last-month YYYY-MM]
                                [--archive-months LIST] [--empty-months LIST]
-    python -m devdata serve DIR [--port N] [--sample] [-v] [-- COMMAND ...]
+    python -m devdata serve DIR [--host ADDR] [--port N] [--public-url URL] [--sample] [-v] [-- COMMAND ...]
 
 `generate` writes the whole sample (police.uk, census, boundaries, PAS) into
 DIR, by default `$MAPWH_HOME/sample`. `serve` serves DIR (a sample, or a
-directory laid out like `../shared/data`) on 127.0.0.1; `--sample` first
+directory laid out like `../shared/data`) on 127.0.0.1 (`--host 0.0.0.0`
+in a container, with `--public-url http://mirror:8000`: the address the
+other containers reach it at, used in every URL it prints and serves
+instead of the bind address); `--sample` first
 generates the sample there unless DIR already holds one. With a COMMAND after
 `--`, it runs the command with the variables that point every source found
 in DIR at the mirror added to its environment, then stops the server and
@@ -35,7 +38,7 @@ from ingest.core.config import get_settings
 
 log = logging.getLogger("devdata")
 
-SERVE_USAGE = "python -m devdata serve DIR [--port N] [--sample] [-v] [-- COMMAND ...]"
+SERVE_USAGE = "python -m devdata serve DIR [--host ADDR] [--port N] [--public-url URL] [--sample] [-v] [-- COMMAND ...]"
 
 
 def _months(value: str) -> tuple[str, ...]:
@@ -60,7 +63,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"devdata serve: {root} is not a directory (--sample generates a sample there)", file=sys.stderr)
         return 2
-    with mirror.serve(root, port=args.port) as server:
+    try:
+        server = mirror.serve(root, host=args.host, port=args.port, public_url=args.public_url)
+    except ValueError as exc:
+        print(f"devdata serve: {exc}", file=sys.stderr)
+        return 2
+    with server:
         environment = mirror.source_environment(server)
         if args.command:
             return run_command(args.command, environment)
@@ -146,11 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="comma-separated YYYY-MM whose API file is [] (default: the last month; '' for none)")
     generate.set_defaults(func=cmd_generate)
 
-    serve = sub.add_parser("serve", usage=SERVE_USAGE, help="serve a directory on 127.0.0.1 (and run a command)",
+    serve = sub.add_parser("serve", usage=SERVE_USAGE, help="serve a directory (and run a command)",
                            description="Serve DIR with the mirror; with `-- COMMAND ...`, run the command "
                                        "against it and exit with its code.")
     serve.add_argument("dir", type=Path, help="a sample, or a directory laid out like ../shared/data")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 in a container)")
     serve.add_argument("--port", type=int, default=0, help="0 = any free port (default)")
+    serve.add_argument("--public-url", default=None,
+                       help="the URL other hosts reach the mirror at (e.g. http://mirror:8000): used in the URLs it "
+                            "prints and serves instead of the bind address")
     serve.add_argument("--sample", action="store_true", help="generate the sample in DIR first unless it has one")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request the mirror answers")
     serve.set_defaults(func=cmd_serve)

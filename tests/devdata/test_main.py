@@ -160,3 +160,17 @@ def test_exports_are_shell_quoted(tmp_path, capsys, monkeypatch):
     assert cli.main(["serve", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[1:] == ["export PAS_MICRODATA_URL=''", "export X_URL='a b;$(x)'"]
+
+
+def test_serve_prints_the_public_url_and_exports_with_it(default_sample, capsys, monkeypatch):
+    """`--host 0.0.0.0 --public-url http://mirror:8000`: the mirror of the compose test (docker/test/compose.yml)."""
+    root, _ = default_sample
+    monkeypatch.setattr(cli, "_wait_for_stop", lambda: None)
+    assert cli.main(["serve", str(root), "--host", "0.0.0.0", "--public-url", "http://mirror:8000"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "http://mirror:8000"
+    exports = dict(shlex.split(line)[1].split("=", 1) for line in lines[1:])
+    assert exports["POLICE_UK_API_URL"] == "http://mirror:8000/api" and exports["GOVUK_URL"] == "http://mirror:8000"
+    assert exports["CENSUS_POPULATION_URL"].startswith("http://mirror:8000/files/")
+    assert cli.main(["serve", str(root), "--public-url", "mirror:8000"]) == 2
+    assert "public URL" in capsys.readouterr().err

@@ -302,3 +302,22 @@ def test_source_environment_of_the_real_shared_data_is_what_the_e2e_tests_use(sh
         # and the catalogues' base URLs: the mirror's (it has no catalogue, so every discovering source is pinned or not taken)
         expected = {**real_env(srv, shared_data), "LONDON_DATASTORE_URL": srv.base_url, "GOVUK_URL": srv.base_url}
         assert mirror.source_environment(srv) == expected
+
+
+def test_a_public_url_replaces_the_bind_address_in_every_url_it_gives(sample_root, client):
+    """In a container the mirror binds every address and is reached by its service name (docker/test/compose.yml)."""
+    with mirror.serve(sample_root, host="0.0.0.0", public_url="http://mirror:8000/") as srv:  # noqa: S104 - a test bind
+        assert srv.base_url == "http://mirror:8000" and srv.api_url == "http://mirror:8000/api"
+        assert srv.url_for("geo/london_boroughs.geojson") == "http://mirror:8000/files/geo/london_boroughs.geojson"
+        env = mirror.source_environment(srv)
+        assert env["POLICE_UK_API_URL"] == "http://mirror:8000/api" and env["LONDON_DATASTORE_URL"] == "http://mirror:8000"
+        assert all(v.startswith("http://mirror:8000") for k, v in env.items() if k.endswith("_URL")), env
+        assert env["MAPWH_SYNTHETIC_SOURCES"] == ",".join(sorted(registry.sources()))
+        # reached on loopback, it still answers with the public address in its catalogues
+        local = f"http://127.0.0.1:{srv.port}"
+        listed = client.get(local + "/api/3/action/package_show?id=mopac-surveys", timeout=10).json()["result"]["resources"]
+        assert listed and all(r["url"].startswith("http://mirror:8000/files/") for r in listed)
+        assert client.get(local + "/api/crimes-street-dates", timeout=10).status_code == 200
+    for bad in ("mirror:8000", "ftp://mirror", "http://mirror:8000/?x=1"):
+        with pytest.raises(ValueError, match="public URL"):
+            mirror.serve(sample_root, public_url=bad)

@@ -74,6 +74,13 @@ def interpolate(value, variables: dict[str, str]) -> str:
     return VARIABLE.sub(resolve, str(value)).replace("$$", "$")
 
 
+def container_environment(environment: dict, variables: dict[str, str]) -> dict[str, str]:
+    """What compose gives a container for `environment:`: `NAME: value` interpolated; `NAME:` with no value (the
+    source variables) passed through from .env when it sets NAME (even empty), left out when it does not."""
+    return {key: interpolate(value, variables) if value is not None else variables[key]
+            for key, value in environment.items() if value is not None or key in variables}
+
+
 def rows(dsn: str, sql: str) -> list[tuple]:
     try:
         with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as con:
@@ -170,7 +177,7 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
                  "airflow-apiserver:8080": f"127.0.0.1:{api_port}",
                  "localhost:8080": f"127.0.0.1:{api_port}"}
         common = compose()["x-airflow-common"]
-        environment = {key: interpolate(value, variables) for key, value in common["environment"].items()}
+        environment = container_environment(common["environment"], variables)
         # the named volumes become directories; the image's project directory (where it puts dags/) is this checkout
         mounts = {Path(volume.split(":")[1]): tmp_path / volume.split(":")[0] for volume in common["volumes"]}
         mounts[Path(environment["AIRFLOW__CORE__DAGS_FOLDER"]).parent] = PROJECT_ROOT
@@ -196,7 +203,7 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
         def container_env(service: str) -> dict[str, str]:
             """What the service's container is given (no env_file: its own `environment:`), made local, and
             what differs outside containers."""
-            own = {key: outside(interpolate(value, variables)) for key, value in services()[service]["environment"].items()}
+            own = {key: outside(value) for key, value in container_environment(services()[service]["environment"], variables).items()}
             return {**base, **own, **local}
 
         base = {
