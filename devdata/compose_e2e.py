@@ -20,7 +20,8 @@ Steps, each timed:
 5. backfill: the scheduled `reference_data` run loads the census and boundaries, then two months of
    `stop_search` are backfilled through the scheduler (`airflow backfill create`), and the
    `warehouse_build` run their Asset events trigger is waited for;
-6. checks: the marts are in postgres-marts (read as `mapwh_reader`, over the compose network), the
+6. checks: `admin` logs in to the api-server with `MAPWH_UI_PASSWORD` from the .env (and not with a
+   wrong one), the marts are in postgres-marts (read as `mapwh_reader`, over the compose network), the
    report is on the `mapwh-home` volume, and the tasks ran on the Celery worker's container;
 7. down: `docker compose down -v`, always (on failure after dumping the services' logs). The
    base and stand-in images are kept (keyed caches), and so are the project's images (their layer
@@ -522,9 +523,40 @@ def marts_months(compose: Compose, variables: dict[str, str]) -> dict[str, int]:
     return {m: n for m, n in found.items() if m in MONTHS}
 
 
+def ui_login(compose: Compose, variables: dict[str, str]) -> dict[str, int]:
+    """Log in to the api-server as the README says (admin, MAPWH_UI_PASSWORD), over the compose network: the
+    status of a login with the right password and with a wrong one, and how many DAGs the token then lists."""
+    script = ("import json, os, urllib.request, urllib.error\n"
+              "base = 'http://airflow-apiserver:8080'\n"
+              "def login(password):\n"
+              "    body = json.dumps({'username': 'admin', 'password': password}).encode()\n"
+              "    request = urllib.request.Request(base + '/auth/token', body, {'Content-Type': 'application/json'})\n"
+              "    try:\n"
+              "        with urllib.request.urlopen(request, timeout=30) as answer:\n"
+              "            return answer.status, json.load(answer)['access_token']\n"
+              "    except urllib.error.HTTPError as e:\n"
+              "        return e.code, None\n"
+              "wrong, _ = login(os.environ['UI_PASSWORD'] + 'x')\n"
+              "status, token = login(os.environ['UI_PASSWORD'])\n"
+              "dags = -1\n"
+              "if token:\n"
+              "    request = urllib.request.Request(base + '/api/v2/dags', headers={'Authorization': 'Bearer ' + token})\n"
+              "    with urllib.request.urlopen(request, timeout=30) as answer:\n"
+              "        dags = json.load(answer)['total_entries']\n"
+              "print(json.dumps({'right': status, 'wrong': wrong, 'dags': dags}))\n")
+    done = compose.exec("airflow-worker", "python", "-c", script, env={"UI_PASSWORD": variables["MAPWH_UI_PASSWORD"]})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def checks(compose: Compose, variables: dict[str, str]) -> None:
     def rows(sql: str) -> list[list[str]]:
         return psql(compose, variables, sql)
+
+    # the UI's login: admin with MAPWH_UI_PASSWORD from .env (airflow-init wrote it; nothing was generated)
+    login = ui_login(compose, variables)
+    if login["right"] != 201 or login["wrong"] != 401 or login["dags"] < 4:
+        raise Failed(f"logging in as admin with MAPWH_UI_PASSWORD: {login} (expected 201, 401 for a wrong one, the DAGs)")
+    log(f"the UI: admin logs in with MAPWH_UI_PASSWORD (201; a wrong password 401) and lists {login['dags']} DAGs")
 
     # the marts, published to postgres-marts, as BI tools read them
     months = marts_months(compose, variables)

@@ -217,8 +217,9 @@ def test_every_airflow_service_merges_the_common_anchor():
         for key in ("build", "image", "env_file", "volumes", "user"):
             assert mapping_value(node, key) is None, f"{name} overrides {key} of x-airflow-common"
         environment = mapping_value(node, "environment")
-        if environment is not None:  # only the worker adds to the common environment (the publisher's DSN), merging it whole
-            assert name == "airflow-worker", f"{name} overrides environment of x-airflow-common"
+        if environment is not None:  # only the worker (the publisher's DSN) and airflow-init (the UI's password) add
+            # to the common environment, merging it whole
+            assert name in ("airflow-worker", "airflow-init"), f"{name} overrides environment of x-airflow-common"
             merged = [value for key, value in environment.value if key.tag == "tag:yaml.org,2002:merge"]
             assert merged and merged[0] is mapping_value(common, "environment"), f"{name} does not merge <<: *airflow-env"
 
@@ -248,9 +249,13 @@ def test_airflow_services_share_executor_broker_backend_and_metadata_db():
         service = services()[name]
         assert service["build"] == common["build"] and service.get("image") == common.get("image"), name
         extra = {k: v for k, v in service["environment"].items() if k not in env}
-        # beyond the shared settings: the worker's publisher DSN and its warm Celery configuration (decision 0044)
+        # beyond the shared settings: the worker's publisher DSN, its warm Celery configuration (decision 0044) and
+        # the failure notifier's settings (decision 0046); airflow-init's UI password (decision 0047)
         assert {k: service["environment"][k] for k in env} == env, name
-        assert set(extra) <= ({"MAPWH_PG_DSN", "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"} if name == "airflow-worker" else set()), name
+        allowed = {"airflow-worker": {"MAPWH_PG_DSN", "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS", "MAPWH_NOTIFY_EMAIL",
+                                      "MAPWH_NOTIFY_FROM", "AIRFLOW_CONN_SMTP_DEFAULT"},
+                   "airflow-init": {"MAPWH_UI_PASSWORD"}}
+        assert set(extra) <= allowed.get(name, set()), name
         assert "env_file" not in service, name
 
 
@@ -371,7 +376,7 @@ def test_no_value_in_compose_looks_like_a_real_secret():
         if isinstance(env, list):
             env = dict(item.partition("=")[::2] for item in env)
         for name, value in env.items():
-            if SECRET_NAME.search(name):
+            if SECRET_NAME.search(name) and not name.endswith("_FILE"):  # a file's path, not the secret in it
                 assert ONLY_REFERENCES.match(str(value)), f"{service_name}: {name} is a literal, not a ${{VAR}} from .env"
     for where, value in strings(compose()):
         for url in re.findall(r"[a-z][a-z0-9+.-]*://\S+", value):

@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
@@ -264,6 +265,20 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
         wait_for("a healthy api-server", lambda: healthy(health), 300, processes, logs)
         for service in after_api:
             start(service)
+
+        # the UI's login: admin with MAPWH_UI_PASSWORD, which airflow-init's `mapwh setup` wrote (decision 0047)
+        logins = {}
+        for label, password in (("right", container_env(INIT)["MAPWH_UI_PASSWORD"]), ("wrong", "not-the-password")):
+            request = urllib.request.Request(f"http://127.0.0.1:{api_port}/auth/token", json.dumps(
+                {"username": "admin", "password": password}).encode(), {"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the local api-server
+                    logins[label] = (answer.status, "access_token" in json.load(answer))
+            except urllib.error.HTTPError as refused:
+                logins[label] = (refused.code, False)
+        assert logins == {"right": (201, True), "wrong": (401, False)}, logins
+        generated = list(Path(environment["AIRFLOW_HOME"]).glob("*.generated"))
+        assert not generated, f"Airflow generated a password file: {generated}"
 
         wait_for("the DAGs to be parsed", lambda: len(rows(metadata, "select dag_id from dag where not is_paused")) >= 4,
                  420, processes, logs)
