@@ -176,6 +176,10 @@ INTERNAL_VARIABLES = {
     "MAPWH_SAMPLE_FROM": "first month `make run` loads (bin/run-sample)",
     "MAPWH_SAMPLE_TO": "last month `make run` loads (bin/run-sample)",
     "MAPWH_TEST_HOME": "MAPWH_HOME for `make test` (bin/run-tests); a temporary directory by default",
+    "MAPWH_TEST_IMAGE": "the project's runtime image `make test-compose` built (docker/test/compose.yml)",
+    "MAPWH_TEST_DEV_IMAGE": "the dev image (runtime + devdata/) `make test-compose` runs the mirror service from",
+    "MAPWH_TEST_POSTGRES_IMAGE": "`make test-compose`'s stand-in for postgres:15, built from Debian's packages",
+    "MAPWH_TEST_REDIS_IMAGE": "`make test-compose`'s stand-in for redis:7, built from Debian's packages",
 }
 
 
