@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ingest.core.config import PROJECT_ROOT, Settings
+from ingest.core.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +48,21 @@ def configure(settings: Settings) -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
-def _airflow(*args: str) -> None:
-    subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], check=True,  # noqa: S603 - the venv's airflow, fixed arguments
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+def _airflow(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The venv's `airflow` with these arguments, in this environment; its output captured."""
+    return subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], check=check,  # noqa: S603 - the venv's airflow, fixed arguments
+                          capture_output=True, text=True, env=os.environ.copy(), timeout=600)
 
 
 def scheduler_is_running() -> bool:
     """Whether an Airflow scheduler is heartbeating in this Airflow's metadata database, on any host
     (`airflow jobs check`, Airflow's own health check). False too when the database is not there yet."""
-    proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), "jobs", "check", "--job-type", "SchedulerJob"],  # noqa: S603 - the venv's airflow, fixed arguments
-                          capture_output=True, text=True, env=os.environ.copy(), timeout=300)
-    return proc.returncode == 0
+    return _airflow("jobs", "check", "--job-type", "SchedulerJob", check=False).returncode == 0
 
 
 def trigger_dag(dag_id: str) -> str:
     """Queue a run of dag_id for the scheduler (`airflow dags trigger`); its run id."""
-    proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), "dags", "trigger", dag_id, "--output", "json"],  # noqa: S603 - the venv's airflow, fixed arguments
-                          capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+    proc = _airflow("dags", "trigger", dag_id, "--output", "json", check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"airflow dags trigger {dag_id} failed: {proc.stderr.strip().splitlines()[-1:]}")
     (answer,) = [line for line in proc.stdout.splitlines() if line.startswith("[{")]  # log lines may come first
@@ -153,12 +152,7 @@ def ensure_ui_login(settings: Settings) -> str:
     except FileNotFoundError:
         passwords = {}
     passwords[user] = password
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(json.dumps(passwords) + "\n")
-    os.replace(staged, path)
+    atomic_write(path, (json.dumps(passwords) + "\n").encode(), mode=0o600)
     return f"UI login: user {user}, password from MAPWH_UI_PASSWORD (in {path}, mode 0600)"
 
 

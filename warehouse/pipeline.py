@@ -363,8 +363,7 @@ def accept(settings: Settings, batch_id: str) -> list[dict]:
     entry stays (with `accepted.json`), so the review is on record.
     """
     entry, landed, source = _quarantined(settings, batch_id)
-    if _reason(entry).startswith("suspect revision"):
-        _held_for_review(entry, batch_id)  # accepted twice is refused; a dismissed one may still be accepted
+    _refuse_if_accepted(entry, batch_id)  # a dismissed one may still be accepted
     raw = (settings.raw_dir / landed["path"]).resolve()
     if not raw.is_relative_to(settings.raw_dir.resolve()) or not raw.is_file():
         raise SourceError(f"{batch_id}: its batch.json names {landed['path']!r}, which is not a file in the raw zone")
@@ -394,6 +393,10 @@ def _held_for_review(entry: Path, batch_id: str) -> None:
         raise SourceError(f"{batch_id} is not a suspect revision held for review (quarantined for: "
                           f"{reason.splitlines()[0] if reason else 'no reason recorded'}); only a held revision is "
                           f"accepted or dismissed")
+    _refuse_if_accepted(entry, batch_id)
+
+
+def _refuse_if_accepted(entry: Path, batch_id: str) -> None:
     if (entry / "accepted.json").exists():
         raise SourceError(f"{batch_id} was accepted already (see {entry / 'accepted.json'})")
 

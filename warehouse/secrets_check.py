@@ -25,10 +25,9 @@ import re
 import sys
 from collections.abc import Mapping
 
-from ingest.core.config import SECRET_SETTING
+from ingest.core.config import SECRET_SETTING, dsn_passwords
 
 MIN_LENGTH = 16
-_URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]*)@")
 ALLOWED = re.compile(r"[A-Za-z0-9._-]+")
 PLACEHOLDERS = {"change-me", "changeme", "change_me", "password", "secret", "admin", "airflow", "postgres", "example",
                 "test", "default", "letmein", "none", "null", "xxx", "todo", "fixme"}
@@ -77,16 +76,9 @@ def deployment_placeholders(environ: Mapping[str, str]) -> list[str]:
             continue
         if SECRET_SETTING.search(name) and is_placeholder(value):
             found.append(f"{name} is still a placeholder: replace it")
-        elif "://" in value and is_placeholder(_url_password(value)):
+        elif any(is_placeholder(password) for password in dsn_passwords(value)):
             found.append(f"{name} holds a placeholder password: replace it")
     return found
-
-
-def _url_password(value: str) -> str:
-    """The password of a connection URL (`scheme://user:password@host`); urlsplit does not parse a scheme with
-    `_` in it, such as `postgresql+psycopg_async`."""
-    found = _URL_PASSWORD.search(value)
-    return found.group(1) if found else ""
 
 
 def _is_fernet_key(value: str) -> bool:

@@ -293,14 +293,15 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
 # Redaction ----------------------------------------------------------------------------------------
 # A password in a connection string, URL form (`scheme://user:password@host`) or libpq's key=value form
 # (`password=...`, quoted or not; PGPASSWORD=... too).
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*:)(?P<secret>[^\s@/'\"]+)(?=@)")
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+._-]*://[^\s:/@'\"]*:)(?P<secret>[^\s@/'\"]+)(?=@)")
 _KEY_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z_]*password\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|[^\s'\",;&]+)", re.IGNORECASE)
 SECRET_SETTING = re.compile(r"(PASSWORD|SECRET|KEY|TOKEN)$", re.IGNORECASE)
 REDACTED = "***"
 MIN_SECRET_LENGTH = 4  # shorter values are not searched for as literals (they would garble every message)
 
 
-def _dsn_passwords(text: str) -> list[str]:
+def dsn_passwords(text: str) -> list[str]:
+    """The passwords embedded in connection strings in `text` (`scheme://user:password@`, `password=...`)."""
     found = [m.group("secret") for m in _URL_PASSWORD.finditer(text)]
     found += [m.group("secret").strip("'") for m in _KEY_PASSWORD.finditer(text)]
     return found
@@ -317,7 +318,7 @@ def secret_values(settings: Settings | Mapping[str, str]) -> list[str]:
             continue
         if SECRET_SETTING.search(name):
             secrets.add(value)
-        secrets.update(_dsn_passwords(value))
+        secrets.update(dsn_passwords(value))
     return sorted((s for s in secrets if len(s) >= MIN_SECRET_LENGTH), key=len, reverse=True)
 
 
@@ -344,5 +345,5 @@ def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
     """`environ` less every variable a child process that needs no credentials must not hold: those named
     like a secret (`SECRET_SETTING`) and those whose value carries a password (a DSN's, e.g. MAPWH_PG_DSN)."""
     return {name: value for name, value in environ.items()
-            if not SECRET_SETTING.search(name) and not _dsn_passwords(value or "")}
+            if not SECRET_SETTING.search(name) and not dsn_passwords(value or "")}
 

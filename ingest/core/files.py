@@ -29,12 +29,12 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path: Path, content: bytes) -> None:
-    """Write a whole file or nothing: a temporary file beside it, fsync, rename; umask permissions."""
+def atomic_write(path: Path, content: bytes, *, mode: int | None = None) -> None:
+    """Write a whole file or nothing: a temporary file beside it, fsync, rename; `mode`, else umask permissions."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.fchmod(fd, _file_mode())
+        os.fchmod(fd, _file_mode() if mode is None else mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
             fh.flush()
