@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MAPWH_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test test-compose lock bench docs clean
+.PHONY: install run test test-bench test-compose lock bench docs clean
 
 $(BIN)/uv:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -35,6 +35,11 @@ run: install
 
 test: install
 	@bin/run-tests
+
+# `make bench` at its smoke sizes, every step run and its report checked (tests/devdata/test_bench.py):
+# a test of the benchmark tool, kept out of `make test`'s 20 minutes; `.ci/run` runs it
+test-bench: install
+	@bin/run-tests -n 0 -m bench
 
 # docker-compose.yml for real: a Docker engine, local images, every service in containers, two months
 # backfilled through the Celery worker (devdata/compose_e2e.py; README "Docker Compose"). Root needed

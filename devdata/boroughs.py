@@ -81,3 +81,21 @@ def write_file(path: Path, data: bytes) -> None:
     """Write data to path, creating its folders; an existing file is replaced."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+def normalised_zip(content: bytes, stamp) -> bytes:
+    """Rewrite a workbook's zip with fixed entry times (`stamp`, a datetime) and attributes: openpyxl stamps
+    each entry with the wall clock, so identical workbooks would differ by bytes."""
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 3
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()

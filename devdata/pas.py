@@ -38,7 +38,7 @@ from typing import Sequence
 import numpy as np
 import pendulum
 
-from devdata.boroughs import BOROUGHS, README_TITLE, SYNTHETIC_NOTICE, write_file
+from devdata.boroughs import BOROUGHS, README_TITLE, SYNTHETIC_NOTICE, normalised_zip, write_file
 from devdata.catalogue import write_ckan_package
 
 log = logging.getLogger(__name__)
@@ -759,21 +759,6 @@ def dashboard_rows(seed: int, sums: _Sums) -> tuple[list[DashboardRow], list[Das
     return mps_rows, borough_rows
 
 
-def _normalised_zip(content: bytes) -> bytes:
-    """Rewrite an xlsx zip with fixed entry times and attributes: openpyxl stamps
-    each entry with the wall clock, so identical workbooks would differ by bytes."""
-    src = zipfile.ZipFile(io.BytesIO(content))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=WORKBOOK_TIMESTAMP.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.create_system = 3
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, src.read(info.filename))
-    return out.getvalue()
-
-
 def workbook_bytes(mps_rows: Sequence[DashboardRow], borough_rows: Sequence[DashboardRow]) -> bytes:
     """The synthetic dashboard workbook: sheets MPS and Borough, dates as Excel dates."""
     import openpyxl
@@ -800,7 +785,7 @@ def workbook_bytes(mps_rows: Sequence[DashboardRow], borough_rows: Sequence[Dash
     # ExcelWriter directly: openpyxl's save_workbook() would reset `modified` to now.
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).save()
-    return _normalised_zip(buf.getvalue())
+    return normalised_zip(buf.getvalue(), WORKBOOK_TIMESTAMP)
 
 
 def _decimal_comma(x: float) -> str:

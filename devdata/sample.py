@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from devdata import workforce
+from devdata import use_of_force, workforce
 from devdata.boroughs import BOROUGHS, README_TITLE, SYNTHETIC_NOTICE, write_file
 from devdata.pas import README_MARKER, generate_pas
 from ingest.core import periods
@@ -545,8 +545,13 @@ def _readme(seed: int, months: list[str], empty: list[str], archive_months: Sequ
         f"| `{workforce.OFFICERS_ODS_PATH}`, `{workforce.JOINERS_ODS_PATH}`, `{workforce.LEAVERS_ODS_PATH}`,"
         f" `{workforce.PROMOTIONS_ODS_PATH}` | the GOV.UK ODS releases of the same tables | cover and notes sheets,"
         " the table on `Data`, numbers as number cells |",
-        "| `catalogue/london_datastore/mopac-surveys.json`, `catalogue/govuk/...open-data-tables.json` |"
-        " a London Datastore CKAN `package_show` answer and a GOV.UK Content API item | list the PAS and workforce"
+        f"| `{use_of_force.DIR}/MPS Use of Force - FY19-20.xlsx` … `FY22-23.xlsx` | the Met's use-of-force records"
+        " (London Datastore `use-of-force`) | the published 271-column sheet, one row per officer per subject; about"
+        " 70 subjects a month; handcuffing of Black subjects falls after 18 November 2021 by assumption"
+        " (`use_of_force/SYNTHETIC.txt`, `devdata/use_of_force.py`) |",
+        "| `catalogue/london_datastore/mopac-surveys.json`, `catalogue/london_datastore/use-of-force.json`,"
+        " `catalogue/govuk/...open-data-tables.json` |"
+        " London Datastore CKAN `package_show` answers and a GOV.UK Content API item | list the PAS, use-of-force and workforce"
         " files above with `{mirror}` for the site's address: `devdata serve` answers at the real paths, so the"
         " sources find their files as they would on the real sites |",
         "",
@@ -587,15 +592,21 @@ def generate(
     last_month: str = "2025-06",
     archive_months: tuple[str, ...] = ("2016-06",),
     empty_months: tuple[str, ...] | None = None,
+    with_use_of_force: bool = True,
 ) -> dict[str, Any]:
-    """Write the whole synthetic sample under out_dir (police.uk, census, boundaries, workforce, then PAS) and summarise it.
+    """Write the whole synthetic sample under out_dir (police.uk, census, boundaries, workforce, use of force, then
+    PAS) and summarise it.
 
     empty_months: months whose API file is `[]` (None means just last_month,
-    as the real API's latest month; pass () for none). Existing files at the
+    as the real API's latest month; pass () for none). with_use_of_force=False
+    leaves the use-of-force workbooks and their catalogue answer out (a test
+    about other sources saves their writing and loading: without the answer
+    the mirror's environment does not take the source). Existing files at the
     same paths are overwritten; other files in out_dir are left alone. The
     summary has `months`, `records` (per month), `empty_months`,
     `archive_records`, `pas` (`devdata.pas.generate_pas`'s summary) and
-    `paths` (absolute, str; `workforce`: the tables of `devdata.workforce`).
+    `use_of_force` (`devdata.use_of_force.generate`'s summary) and `paths` (absolute, str; `workforce`: the
+    tables of `devdata.workforce`).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
@@ -632,6 +643,7 @@ def generate(
 
     census_path, boundaries_path = write_reference(out_dir, seed)
     workforce_paths = workforce.generate(out_dir, seed=seed)  # writes workforce/SYNTHETIC.txt itself
+    force_summary = use_of_force.generate(out_dir, seed=seed) if with_use_of_force else {"rows": {}, "paths": []}
 
     readme_path = out_dir / "README.md"
     write_file(readme_path, _readme(seed, months, empty, archive_months, counts, archive_counts).encode("utf-8"))
@@ -652,6 +664,7 @@ def generate(
         "empty_months": empty,
         "archive_records": archive_counts,
         "pas": pas_summary,
+        "use_of_force": force_summary,
         "paths": {
             "stops": stop_paths,
             "availability": str(avail_path),
@@ -659,6 +672,7 @@ def generate(
             "census": str(census_path),
             "boundaries": str(boundaries_path),
             "workforce": [str(p) for p in workforce_paths],
+            "use_of_force": force_summary["paths"],
             "readme": str(readme_path),
             "labels": [str(p) for p in labels],
         },

@@ -111,9 +111,6 @@ SLOW_FIRST = (
     "tests/e2e/test_offline_runs.py",
     "tests/warehouse/test_incremental.py",
     "tests/e2e/test_stop_search_e2e.py",
-    # after the scheduler test has had its start: both start many processes, and together they
-    # overloaded two cores enough for its waits to time out
-    "tests/devdata/test_bench.py",
     "tests/warehouse/test_serving.py",
     "tests/warehouse/test_build.py",
     "tests/warehouse/test_gate_is_build.py",

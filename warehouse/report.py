@@ -168,6 +168,37 @@ def stop_search_map(frame: pd.DataFrame, geojson: dict, synthetic: bool, window:
     return chart.to_dict()
 
 
+def use_of_force_chart(frame: pd.DataFrame, synthetic: bool) -> dict:
+    """Monthly subjects of any force per 1,000 residents, Black and White Londoners."""
+    import altair as alt
+
+    chart = alt.Chart(alt.Data(values=_records(frame))).mark_line(point=True).encode(
+        x=alt.X("month:T", title="month"), y=alt.Y("subjects_per_1000:Q", title="subjects of force per 1,000 residents"),
+        color=alt.Color("ethnic_group:N", title="perceived group"),
+        tooltip=["month:T", "ethnic_group:N", "subjects:Q", alt.Tooltip("subjects_per_1000:Q", format=".3f"),
+                 alt.Tooltip("ratio_vs_white:Q", format=".2f")])
+    return chart.properties(width=640, height=260, title=_title("Use of force in London: subjects per 1,000 residents", synthetic)).to_dict()
+
+
+def handcuffing_chart(frame: pd.DataFrame, synthetic: bool) -> dict:
+    """The share of subjects handcuffed each month, Black and White, with the fitted lines and the before-policy
+    line carried on (dashed), and a rule at 18 November 2021."""
+    import altair as alt
+
+    data = alt.Data(values=_records(frame))
+    color = alt.Color("ethnic_group:N", title="perceived group")
+    base = alt.Chart(data).encode(x=alt.X("month:T", title="month"), color=color)
+    points = base.mark_point(filled=True, opacity=0.6).encode(
+        y=alt.Y("value:Q", title="share of subjects handcuffed", axis=alt.Axis(format="%")),
+        tooltip=["month:T", "ethnic_group:N", "phase:N", "numerator:Q", "denominator:Q", alt.Tooltip("value:Q", format=".1%")])
+    fitted = base.mark_line().encode(y="fitted:Q", detail="phase:N")
+    counterfactual = base.transform_filter("datum.phase != 'before'").mark_line(strokeDash=[5, 4], opacity=0.7).encode(y="counterfactual:Q")
+    policy = alt.Chart(alt.Data(values=[{"day": "2021-11-18"}])).mark_rule(color="#555").encode(x="day:T")
+    chart = (points + fitted + counterfactual + policy).properties(
+        width=640, height=280, title=_title("Handcuffing before and after the policy of 18 November 2021", synthetic))
+    return chart.to_dict()
+
+
 def action_status_chart(frame: pd.DataFrame) -> dict:
     import altair as alt
 
@@ -372,6 +403,42 @@ def build_page(settings: Settings, db_path: Path) -> str:
                    caption + (f" Computed from {SYNTHETIC_MARK}." if ss_synthetic else ""), rates,
                    "No complete 12-month window of stop and search with boundaries is loaded.")
 
+        force = _frame(con, "select month, ethnic_group, subjects, population, subjects_per_1000, ratio_vs_white, ratio_ci_low, "
+                            "ratio_ci_high, is_synthetic from marts.use_of_force_monthly where area = 'London' and tactic = 'Any use of force' "
+                            "and ethnic_group in ('Black', 'White') order by month, ethnic_group")
+        uof_synthetic = bool(not force.empty and force.is_synthetic.any())
+        force = force.drop(columns=["is_synthetic"], errors="ignore")
+        caption = ""
+        if not force.empty:
+            black = force[(force.ethnic_group == "Black") & force.ratio_vs_white.notna()].tail(1)
+            caption = (f"Subjects of any use of force by the Met per 1,000 residents of their perceived group, "
+                       f"{force.month.min():%B %Y} to {force.month.max():%B %Y}.")
+            if not black.empty:
+                caption += (f" In {black.month.iloc[0]:%B %Y} Black Londoners were subjects at {black.ratio_vs_white.iloc[0]:.1f} times "
+                            f"the White rate (95% interval {black.ratio_ci_low.iloc[0]:.1f} to {black.ratio_ci_high.iloc[0]:.1f}).")
+        page.chart("Use of force by ethnic group", use_of_force_chart(force, uof_synthetic) if not force.empty else None,
+                   caption + (f" Computed from {SYNTHETIC_MARK}." if uof_synthetic else ""), force,
+                   "No use-of-force records are loaded.")
+
+        cuffs = _frame(con, "select month, ethnic_group, phase, numerator, denominator, value, fitted, counterfactual, "
+                            "level_change, level_change_ci_low, level_change_ci_high, slope_change, caveat "
+                            "from marts.handcuffing_policy_effect where measure = 'share_of_subjects_handcuffed' "
+                            "order by month, ethnic_group")
+        fitted = cuffs.dropna(subset=["level_change"]) if not cuffs.empty else cuffs
+        caption = ""
+        if not fitted.empty:
+            changes = [f"{group}: {row.level_change * 100:+.1f} percentage points (95% interval {row.level_change_ci_low * 100:+.1f} "
+                       f"to {row.level_change_ci_high * 100:+.1f})"
+                       for group, row in fitted.groupby("ethnic_group").first().iterrows()]
+            caption = ("The share of subjects of force who were handcuffed, month by month; solid lines are an interrupted "
+                       "time series fitted before and after 18 November 2021, dashed lines the before-policy line carried "
+                       "on. Change in level at the policy: " + "; ".join(changes) + ". " + fitted.caveat.iloc[0])
+        page.chart("Handcuffing before and after the policy",
+                   handcuffing_chart(cuffs.drop(columns=["caveat"]), uof_synthetic) if not fitted.empty else None,
+                   caption + (f" Computed from {SYNTHETIC_MARK}." if uof_synthetic else ""),
+                   cuffs.drop(columns=["caveat"]) if not cuffs.empty else cuffs,
+                   "No use-of-force months on both sides of 18 November 2021 are loaded.")
+
         status = _frame(con, "select paper_date, status, status_order, actions from marts.action_plan_progress "
                              "where record_type = 'paper_counts' order by paper_date, status_order")
         page.chart("Action status over time", action_status_chart(status) if not status.empty else None,
@@ -413,7 +480,7 @@ def build_page(settings: Settings, db_path: Path) -> str:
               "not real figures.</p>") if synthetic else ""
     marker = f" · build {built.iloc[0, 0]}" if not built.empty else ""
     page.sections.insert(0, f"<p>Rendered {stamp} from {html.escape(db_path.name)}{html.escape(marker)}.</p>")
-    return page.render("Mayor's Action Plan: trust, workforce and stop and search", banner, vega_bundle(settings))
+    return page.render("Mayor's Action Plan: trust, workforce, stop and search and use of force", banner, vega_bundle(settings))
 
 
 def write_report(settings: Settings, out: Path | None = None, db_path: Path | None = None) -> Path:

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 
-from ingest.core import limits, numbers, reference
+from ingest.core import numbers, reference
+from ingest.core.spreadsheets import ZIP_SIGNATURE, bounded_workbook, cell_text
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
 from ingest.core.contract import Table
@@ -76,7 +76,6 @@ ZERO = {"-", "–"}  # zero or suppressed (older releases)
 # not available: `N/A`, `..` and the GSS markers `[c]` (confidential), `[x]` (not available), `[z]` (not
 # applicable). An FTE cell so marked is null; a headcount so marked is refused (a count is never guessed).
 NOT_AVAILABLE = {"n/a", "..", "[c]", "[x]", "[z]"}
-ZIP_SIGNATURE = b"PK\x03\x04"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
@@ -91,45 +90,15 @@ def extension(content: bytes) -> str:
     return "csv"
 
 
-def _cell_text(value: object) -> str:
-    """A spreadsheet cell as the CSV export would write it: a whole number without `.0`, a date as ISO."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return numbers.plain(value) if math.isfinite(value) else repr(value)  # never an exponent: 5e-05 is 0.00005
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _bounded_workbook(content: bytes, *, what: str) -> bytes:
-    """The workbook (a zip) rebuilt from its members read within `ingest.core.limits`' bounds (member count,
-    declared size and compression ratio, bytes read): calamine inflates what a zip declares, so a zip
-    bomb is refused here, and what calamine reads is what was read here, sizes and all."""
-    import zipfile
-
-    budget = limits.ZipBudget.from_settings()
-    out = io.BytesIO()
-    with limits.open_zip(content, what=f"{what}: not a readable spreadsheet", budget=budget) as zf, \
-            zipfile.ZipFile(out, "w") as rebuilt:
-        for info in zf.infolist():
-            data = b"" if info.is_dir() else limits.read_member(zf, info, what=what, budget=budget)
-            # stored, not compressed again: calamine reads it once more straight away, within the bound just checked
-            rebuilt.writestr(zipfile.ZipInfo(info.filename, date_time=info.date_time), data, compress_type=zipfile.ZIP_STORED)
-    return out.getvalue()
-
-
 def _sheet_rows(content: bytes, *, what: str, required: tuple[str, ...]) -> tuple[str, list[list[str]]]:
     """(where, rows as text) of a workbook's data sheet: the one named `Data`, else the first whose
     first row names every required column."""
     from python_calamine import CalamineWorkbook
 
     def sheet(name: str) -> list[list[str]]:
-        return [[_cell_text(v) for v in row] for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+        return [[cell_text(v) for v in row] for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
 
-    content = _bounded_workbook(content, what=what)
+    content = bounded_workbook(content, what=what)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheets = {name: sheet(name) for name in sorted(book.sheet_names, key=lambda n: n.strip().lower() != "data")}

@@ -61,7 +61,7 @@ def dagbag(tmp_path_factory):
 
 def test_no_import_errors(dagbag):
     assert dagbag["errors"] == {}
-    assert set(dagbag["dags"]) == {"stop_search", "reference_data", "pas", "workforce", "warehouse_build"}
+    assert set(dagbag["dags"]) == {"stop_search", "reference_data", "pas", "use_of_force", "workforce", "warehouse_build"}
 
 
 def test_every_dag_is_documented_tagged_and_retried(dagbag):

@@ -9,7 +9,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from devdata import bench
+
+pytestmark = pytest.mark.bench  # `make test-bench`, not `make test` (about 4 minutes)
 
 
 def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):

@@ -40,7 +40,7 @@ def built(tmp_path_factory):
     """(settings of the published warehouse, the sample's root, the files the warehouse loaded)."""
     root = tmp_path_factory.mktemp("sample")
     summary = sample.generate(root, first_month="2024-05", last_month="2025-05", archive_months=(ARCHIVE_MONTH,),
-                              empty_months=("2025-05",))
+                              empty_months=("2025-05",), with_use_of_force=False)
     home = tmp_path_factory.mktemp("home")
     with serve(root) as server:
         settings = get_settings({**source_environment(server), "MAPWH_HOME": str(home)})

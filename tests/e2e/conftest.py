@@ -95,4 +95,5 @@ def real_env(server, shared_data: Path) -> dict[str, str]:
         "WORKFORCE_JOINERS_URL": "",
         "WORKFORCE_PROMOTIONS_URL": "",
         "WORKFORCE_LEAVERS_URL": "",
+        "USE_OF_FORCE_URL": "",  # no use-of-force records are in ../shared
     }

@@ -101,6 +101,97 @@ def test_make_run_path_serves_the_sample_and_builds_a_complete_warehouse(sample_
                        "order by action_id") == [("2",), ("3",)]
 
 
+def _published_force_records(sample_root: Path):
+    """The sample's use-of-force workbooks read with pandas (openpyxl): not the source module's reader."""
+    import pandas as pd
+
+    from devdata import use_of_force as generator
+
+    frames = [pd.read_excel(p, sheet_name=0, dtype=str, engine="openpyxl")
+              for p in sorted((sample_root / generator.DIR).glob("MPS Use of Force - FY*.xlsx"))]
+    records = pd.concat(frames, ignore_index=True)
+    records["month"] = pd.to_datetime(records["IncidentDate"]).dt.to_period("M").dt.to_timestamp()
+    return records
+
+
+def test_use_of_force_subjects_are_the_records_deduplicated_by_the_documented_rule(sample_run, sample_root):
+    """The mart's London uses and subjects per month and group, recomputed from the published workbooks with
+    pandas: subjects are the records' distinct incident-and-subject details (the rule its description states)."""
+    import pandas as pd
+
+    home, proc = sample_run
+    assert proc.returncode == 0
+    records = _published_force_records(sample_root)
+    groups = {"White": "White", "Black (or Black British)": "Black", "Asian (or Asian British)": "Asian", "Chinese": "Asian",
+              "Mixed": "Mixed", "Other": "Other"}
+    records["group"] = records["SubjectEthnicity"].map(groups).fillna("Not stated")
+    locations = [c for c in records.columns if c.startswith("Incident Location:")]
+    details = ["IncidentDate", "IncidentTime", "Borough", *locations, "SubjectAge", "SubjectGender", "SubjectEthnicity",
+               "PhysicalDisability", "MentalDisability"]
+    records["subject"] = records[details].fillna("").astype(str).agg("|".join, axis=1)
+    assert records["subject"].nunique() < len(records)  # the sample has subjects with several officers' records
+    tactic_columns = [f"Tactic {n}" for n in range(1, 21)]
+    handcuffed = records[tactic_columns].isin(["Compliant Handcuffing", "Non-Compliant Handcuffing"]).any(axis=1)
+    expected = {}
+    for tactic, rows in (("Any use of force", records), ("Compliant handcuffing", records[records[tactic_columns].eq("Compliant Handcuffing").any(axis=1)])):
+        for (month, group), part in rows.groupby(["month", "group"]):
+            expected[(month.date(), tactic, group)] = (len(part), part["subject"].nunique())
+    mart = query(home, "select month, tactic, ethnic_group, uses, subjects from marts.use_of_force_monthly where area = 'London' "
+                       "and tactic in ('Any use of force', 'Compliant handcuffing') and uses > 0")
+    assert {(m, t, g): (u, s) for m, t, g, u, s in mart} == expected
+    # and the handcuffing series the interrupted time series is fitted on: Black and White subjects, handcuffed ones
+    subjects = records[records["group"].isin(["Black", "White"])].assign(handcuffed=handcuffed)
+    by_subject = subjects.groupby(["month", "group", "subject"])["handcuffed"].any().reset_index()
+    series = by_subject.groupby(["month", "group"]).agg(subjects=("subject", "size"), cuffed=("handcuffed", "sum"))
+    mart = query(home, "select month, ethnic_group, numerator, denominator from marts.handcuffing_policy_effect "
+                       "where measure = 'share_of_subjects_handcuffed'")
+    assert {(m, g): (n, d) for m, g, n, d in mart} == {(m.date(), g): (int(r.cuffed), int(r.subjects)) for (m, g), r in series.iterrows()}
+    assert len(pd.unique(records["month"])) == 48
+
+
+def test_the_handcuffing_interrupted_time_series_matches_an_independent_fit(sample_run):
+    """Level and slope changes and their 95% intervals recomputed from the mart's monthly values with numpy's
+    least squares and the textbook OLS standard errors (scipy's t quantile), not statsmodels."""
+    import numpy as np
+    from scipy import stats
+
+    home, proc = sample_run
+    assert proc.returncode == 0
+    rows = query(home, "select measure, ethnic_group, month, phase, value, fitted, counterfactual, level_change, level_change_ci_low, "
+                       "level_change_ci_high, slope_change, slope_change_ci_low, slope_change_ci_high "
+                       "from marts.handcuffing_policy_effect order by measure, ethnic_group, month")
+    fits = 0
+    for key in sorted({(r[0], r[1]) for r in rows}):
+        series = [r for r in rows if (r[0], r[1]) == key]
+        first = series[0][2]
+        index = {r[2]: (r[2].year - first.year) * 12 + r[2].month - first.month for r in series}
+        used = [r for r in series if r[4] is not None and r[3] != "transition"]
+        if series[0][7] is None:
+            continue
+        fits += 1
+        t = np.array([index[r[2]] for r in used], dtype=float)
+        after = np.array([r[3] == "after" for r in used], dtype=float)
+        t0 = index[next(r[2] for r in series if r[3] == "after")]
+        x = np.column_stack([np.ones_like(t), t, after, (t - t0) * after])
+        y = np.array([r[4] for r in used])
+        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+        residual = y - x @ beta
+        dof = len(y) - 4
+        se = np.sqrt(np.diag(residual @ residual / dof * np.linalg.inv(x.T @ x)))
+        q = stats.t.ppf(0.975, dof)
+        got = series[0][7:13]
+        want = (beta[2], beta[2] - q * se[2], beta[2] + q * se[2], beta[3], beta[3] - q * se[3], beta[3] + q * se[3])
+        assert got == pytest.approx(want, abs=2e-6), key
+        for r in series:
+            ti = index[r[2]]
+            a = 1.0 if r[3] == "after" else 0.0
+            assert r[5] == pytest.approx(beta[0] + beta[1] * ti + beta[2] * a + beta[3] * (ti - t0) * a, abs=2e-6)
+            assert r[6] == pytest.approx(beta[0] + beta[1] * ti, abs=2e-6)
+    # the share, per-arrest and per-resident series of both groups (no stop and search in the sample's years)
+    assert fits == 6
+    assert {r[3] for r in rows if r[2].isoformat() == "2021-11-01"} == {"transition"}
+
+
 def test_the_report_renders_in_a_real_browser(sample_run, tmp_path):
     """Headless Chromium opens the report from disk: every chart renders as SVG, no console error, a screenshot kept."""
     home, proc = sample_run
@@ -113,9 +204,13 @@ def test_the_report_renders_in_a_real_browser(sample_run, tmp_path):
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=20000"]
     dom = subprocess.run(flags + ["--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
     charts = page.count("class='chart'")
-    assert charts >= 4  # trust gap, representation, map, action status
+    assert charts >= 6  # trust gap, representation, map, use of force, handcuffing, action status
     assert 'data-charts-done="true"' in dom
     assert dom.count('data-rendered="true"') == charts
+    # the handcuffing chart: drawn, with its text alternative and table view beside it
+    figure = dom.split("Handcuffing before and after the policy</h2>", 1)[1].split("</section>", 1)[0]
+    assert 'data-rendered="true"' in figure and "<svg" in figure
+    assert "aria-label=\"The share of subjects of force who were handcuffed" in figure and "<summary>Table view</summary>" in figure
     assert dom.count("<svg") >= charts
     errors = dom.split('<pre id="errors">', 1)[1].split("</pre>", 1)[0]
     assert errors == "", errors

@@ -135,7 +135,7 @@ def test_compose_topology_backfills_two_months_in_parallel_on_celery_and_the_ass
     bindir = required(server_bindir(), "no PostgreSQL server binaries (bin/ensure-postgres installs Debian's postgresql)")
     redis_binary = required(server_binary(), "no redis-server (bin/ensure-redis installs Debian's redis-server)")
     root = tmp_path / "sample"
-    sample.generate(root, first_month="2025-01", last_month="2025-02", archive_months=(), empty_months=())
+    sample.generate(root, first_month="2025-01", last_month="2025-02", archive_months=(), empty_months=(), with_use_of_force=False)
     logs = tmp_path / "logs"
     logs.mkdir()
 

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from ingest import workforce, workforce_joiners, workforce_leavers, workforce_promotions
-from ingest.core import home_office
+from ingest.core import home_office, spreadsheets
 from ingest.core.errors import SourceFormatError
 
 REAL = "workforce/officer-rank-from-2003.csv"
@@ -291,8 +291,8 @@ def test_fte_numbers_in_the_releases_styles(cell, expected):
 
 
 def test_a_tiny_spreadsheet_fraction_is_written_without_an_exponent():
-    assert home_office._cell_text(0.00005) == "0.00005" and home_office._cell_text(2025.0) == "2025"
-    assert home_office.number(home_office._cell_text(0.00005), what="t", line="2", column="fte") == 0.00005
+    assert spreadsheets.cell_text(0.00005) == "0.00005" and spreadsheets.cell_text(2025.0) == "2025"
+    assert home_office.number(spreadsheets.cell_text(0.00005), what="t", line="2", column="fte") == 0.00005
 
 
 def test_a_spreadsheet_that_is_a_zip_bomb_is_refused_before_calamine_inflates_it(real, monkeypatch):

@@ -16,7 +16,7 @@ from ingest.core.config import get_settings
 def sample_template(tmp_path_factory):
     """The sample, generated once per session (it is deterministic); each test gets a copy to change."""
     root = tmp_path_factory.mktemp("sample-template") / "mirror"
-    sample.generate(root, first_month="2024-01", last_month="2024-05", archive_months=(), empty_months=())
+    sample.generate(root, first_month="2024-01", last_month="2024-05", archive_months=(), empty_months=(), with_use_of_force=False)
     return root
 
 

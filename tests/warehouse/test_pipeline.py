@@ -143,7 +143,7 @@ def test_unpublished_month_is_not_planned(settings):
 
 def test_archive_directory_url_is_tried_and_a_missing_month_is_not_published(tmp_path):
     root = tmp_path / "mirror"
-    sample.generate(root, first_month="2024-01", last_month="2024-01", archive_months=("2016-06",), empty_months=())
+    sample.generate(root, first_month="2024-01", last_month="2024-01", archive_months=("2016-06",), empty_months=(), with_use_of_force=False)
     with serve(root) as server:
         settings = home_with(tmp_path, POLICE_UK_API_URL=server.api_url,
                              POLICE_UK_ARCHIVE_URL=server.url_for("police_uk/archive") + "/")

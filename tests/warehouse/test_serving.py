@@ -41,7 +41,8 @@ def warehouse(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     with serve(root) as server:
         settings = get_settings({**source_environment(server), "MAPWH_HOME": str(home)})
-        for name in ("census_population", "london_boundaries", "workforce", "workforce_joiners", "workforce_promotions"):
+        for name in ("census_population", "london_boundaries", "workforce", "workforce_joiners", "workforce_promotions",
+                     "use_of_force"):
             pipeline.load(settings, registry.get(name))
         for month in ("2025-01", "2025-02"):
             pipeline.load_period(settings, registry.get("police_uk_stop_search"), month)
@@ -72,8 +73,9 @@ def test_every_mart_is_published_with_its_rows(published, warehouse, cluster):
     import psycopg
 
     expected = duckdb_counts(warehouse.warehouse_path)
-    assert published["tables"] == expected and len(expected) == 15
+    assert published["tables"] == expected and len(expected) == 17
     assert sum(expected.values()) > 1000
+    assert expected["use_of_force_monthly"] > 0 and expected["handcuffing_policy_effect"] > 0
     with psycopg.connect(cluster.dsn(user="mapwh_reader")) as pg:
         for table, rows in expected.items():
             assert pg.execute(f'select count(*) from marts."{table}"').fetchone()[0] == rows  # noqa: S608

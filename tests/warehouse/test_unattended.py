@@ -21,7 +21,7 @@ TABLE = "police_uk_stop_searches"
 
 def test_scheduled_runs_load_each_new_month_once_and_a_revision_once_more(tmp_path, monkeypatch):
     full = tmp_path / "full"
-    sample.generate(full, first_month="2024-10", last_month="2025-04", archive_months=(), empty_months=())
+    sample.generate(full, first_month="2024-10", last_month="2025-04", archive_months=(), empty_months=(), with_use_of_force=False)
     published = tmp_path / "published"  # what police.uk serves so far
     (published / sample.STOPS_DIR).mkdir(parents=True)
     monkeypatch.setenv("MAPWH_HOME", str(tmp_path / "var"))
@@ -61,7 +61,7 @@ def test_a_run_without_a_logical_date_reads_the_latest_published_month(tmp_path,
     """`airflow dags trigger stop_search` and the UI's trigger give the run no logical date, so no data interval:
     its plan reads the latest month police.uk lists (and the look-back before it) instead of failing on None."""
     root = tmp_path / "published"
-    sample.generate(root, first_month="2024-11", last_month="2025-02", archive_months=(), empty_months=())
+    sample.generate(root, first_month="2024-11", last_month="2025-02", archive_months=(), empty_months=(), with_use_of_force=False)
     monkeypatch.setenv("MAPWH_HOME", str(tmp_path / "var"))
     with serve(root) as server:
         monkeypatch.setenv("POLICE_UK_API_URL", server.api_url)
