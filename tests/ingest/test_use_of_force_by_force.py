@@ -62,6 +62,14 @@ def test_a_not_reported_cell_is_null_never_zero(batches):
     assert all(v is not None for v in cells(frame, "Metropolitan Police", "Compliant handcuffing").values())
 
 
+@pytest.mark.parametrize("published, name", [
+    ("Avon & Somerset2", "Avon & Somerset"), ("Gwent (3)", "Gwent"), ("Kent [note 4]", "Kent"), ("Surrey*", "Surrey"),
+    ("Spit and bite guard4", "Spit and bite guard"), ("  Dyfed-Powys 1 ", "Dyfed-Powys"), ("*Total Tactics", "*Total Tactics"),
+])
+def test_footnote_markers_are_stripped_from_names(published, name):
+    assert source.without_footnote(published) == name
+
+
 def test_a_zero_is_zero_and_a_colon_or_blank_is_null():
     csv_text = ("Police Force,Type of force,Tactic,White,Black (or Black British),Not reported,Number of times tactic reported\n"
                 "Bedfordshire,Firearms,*Total Firearms,0,:,,:\n"
