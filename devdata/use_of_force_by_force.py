@@ -191,7 +191,8 @@ def table_rows(fy: int, seed: int = 2020) -> list[list]:
 
 def workbook(fy: int, seed: int = 2020) -> bytes:
     """The release's tables: a cover sheet, an age table and the ethnicity table."""
-    cover = [[f"Police use of force statistics, England and Wales: April {fy} to March {fy + 1}"], [ODS_SYNTHETIC], ["Table_14", "Age"], ["Table_16", "Ethnicity"]]
+    cover = [[f"Police use of force statistics, England and Wales: April {fy} to March {fy + 1}"], [ODS_SYNTHETIC],
+             ["Table_14", "Age"], ["Table_16", "Ethnicity"]]
     age = [["Table 14. Number of times tactics were used, by police force and officer perceived age of subject"], [],
            ["Police Force", "Type of force", "Tactic", "Under 11 years", "11 - 17 years", "18 - 34 years",
             "Number of times tactic reported"],
