@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from devdata import use_of_force, workforce
+from devdata import use_of_force, use_of_force_by_force, workforce
 from devdata.boroughs import BOROUGHS, README_TITLE, SYNTHETIC_NOTICE, write_file
 from devdata.pas import README_MARKER, generate_pas
 from ingest.core import periods
@@ -549,9 +549,13 @@ def _readme(seed: int, months: list[str], empty: list[str], archive_months: Sequ
         " (London Datastore `use-of-force`) | the published 271-column sheet, one row per officer per subject; about"
         " 70 subjects a month; handcuffing of Black subjects falls after 18 November 2021 by assumption"
         " (`use_of_force/SYNTHETIC.txt`, `devdata/use_of_force.py`) |",
+        f"| `{use_of_force_by_force.DIR}/police-use-of-force-apr2020-mar2021-hosb0000-tables.ods`, `...apr2021-mar2022...`"
+        " | the Home Office use-of-force bulletin tables | the table by police force and officer perceived ethnicity"
+        " (Table 16) in the 2018/19 and 2019/20 wordings; 6 forces and England and Wales; Avon & Somerset's"
+        " handcuffing split is `:` (`use_of_force_by_force/SYNTHETIC.txt`, `devdata/use_of_force_by_force.py`) |",
         "| `catalogue/london_datastore/mopac-surveys.json`, `catalogue/london_datastore/use-of-force.json`,"
-        " `catalogue/govuk/...open-data-tables.json` |"
-        " London Datastore CKAN `package_show` answers and a GOV.UK Content API item | list the PAS, use-of-force and workforce"
+        " `catalogue/govuk/...open-data-tables.json`, `catalogue/govuk/...police-use-of-force-statistics-....json` |"
+        " London Datastore CKAN `package_show` answers and GOV.UK Content API items | list the PAS, use-of-force and workforce"
         " files above with `{mirror}` for the site's address: `devdata serve` answers at the real paths, so the"
         " sources find their files as they would on the real sites |",
         "",
@@ -599,13 +603,15 @@ def generate(
 
     empty_months: months whose API file is `[]` (None means just last_month,
     as the real API's latest month; pass () for none). with_use_of_force=False
-    leaves the use-of-force workbooks and their catalogue answer out (a test
+    leaves the use-of-force workbooks, the Home Office tables by force and their
+    catalogue answers out (a test
     about other sources saves their writing and loading: without the answer
     the mirror's environment does not take the source). Existing files at the
     same paths are overwritten; other files in out_dir are left alone. The
     summary has `months`, `records` (per month), `empty_months`,
     `archive_records`, `pas` (`devdata.pas.generate_pas`'s summary) and
-    `use_of_force` (`devdata.use_of_force.generate`'s summary) and `paths` (absolute, str; `workforce`: the
+    `use_of_force` and `use_of_force_by_force` (`devdata.use_of_force.generate`'s and
+    `devdata.use_of_force_by_force.generate`'s summaries) and `paths` (absolute, str; `workforce`: the
     tables of `devdata.workforce`).
     """
     started = time.perf_counter()
@@ -644,6 +650,8 @@ def generate(
     census_path, boundaries_path = write_reference(out_dir, seed)
     workforce_paths = workforce.generate(out_dir, seed=seed)  # writes workforce/SYNTHETIC.txt itself
     force_summary = use_of_force.generate(out_dir, seed=seed) if with_use_of_force else {"rows": {}, "paths": []}
+    by_force_summary = (use_of_force_by_force.generate(out_dir, seed=seed) if with_use_of_force
+                        else {"rows": {}, "paths": []})
 
     readme_path = out_dir / "README.md"
     write_file(readme_path, _readme(seed, months, empty, archive_months, counts, archive_counts).encode("utf-8"))
@@ -665,6 +673,7 @@ def generate(
         "archive_records": archive_counts,
         "pas": pas_summary,
         "use_of_force": force_summary,
+        "use_of_force_by_force": by_force_summary,
         "paths": {
             "stops": stop_paths,
             "availability": str(avail_path),
@@ -673,6 +682,7 @@ def generate(
             "boundaries": str(boundaries_path),
             "workforce": [str(p) for p in workforce_paths],
             "use_of_force": force_summary["paths"],
+            "use_of_force_by_force": by_force_summary["paths"],
             "readme": str(readme_path),
             "labels": [str(p) for p in labels],
         },

@@ -96,4 +96,5 @@ def real_env(server, shared_data: Path) -> dict[str, str]:
         "WORKFORCE_PROMOTIONS_URL": "",
         "WORKFORCE_LEAVERS_URL": "",
         "USE_OF_FORCE_URL": "",  # no use-of-force records are in ../shared
+        "USE_OF_FORCE_BY_FORCE_URL": "",  # nor the Home Office tables by force
     }

@@ -73,7 +73,7 @@ def test_every_mart_is_published_with_its_rows(published, warehouse, cluster):
     import psycopg
 
     expected = duckdb_counts(warehouse.warehouse_path)
-    assert published["tables"] == expected and len(expected) == 17
+    assert published["tables"] == expected and len(expected) == 18
     assert sum(expected.values()) > 1000
     assert expected["use_of_force_monthly"] > 0 and expected["handcuffing_policy_effect"] > 0
     with psycopg.connect(cluster.dsn(user="mapwh_reader")) as pg:
