@@ -42,7 +42,7 @@ def warehouse(tmp_path_factory):
     with serve(root) as server:
         settings = get_settings({**source_environment(server), "MAPWH_HOME": str(home)})
         for name in ("census_population", "london_boundaries", "workforce", "workforce_joiners", "workforce_promotions",
-                     "use_of_force"):
+                     "use_of_force", "use_of_force_by_force"):
             pipeline.load(settings, registry.get(name))
         for month in ("2025-01", "2025-02"):
             pipeline.load_period(settings, registry.get("police_uk_stop_search"), month)
@@ -76,6 +76,7 @@ def test_every_mart_is_published_with_its_rows(published, warehouse, cluster):
     assert published["tables"] == expected and len(expected) == 18
     assert sum(expected.values()) > 1000
     assert expected["use_of_force_monthly"] > 0 and expected["handcuffing_policy_effect"] > 0
+    assert expected["use_of_force_by_force"] > 0
     with psycopg.connect(cluster.dsn(user="mapwh_reader")) as pg:
         for table, rows in expected.items():
             assert pg.execute(f'select count(*) from marts."{table}"').fetchone()[0] == rows  # noqa: S608
@@ -244,7 +245,7 @@ def test_mapwh_publish_and_status_name_what_postgres_serves(published, warehouse
     env = {**os.environ, "MAPWH_HOME": str(warehouse.home), "MAPWH_PG_DSN": cluster.dsn()}
     done = subprocess.run([mapwh, "publish"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "published 15 marts" in done.stdout and "to PostgreSQL schema marts" in done.stdout
+    assert "published 18 marts" in done.stdout and "to PostgreSQL schema marts" in done.stdout
     status = subprocess.run([mapwh, "status"], env=env, capture_output=True, text=True, timeout=300).stdout
     con = duckdb.connect(str(warehouse.warehouse_path), read_only=True)
     served = con.execute("select build from audit.build").fetchone()[0]
