@@ -116,6 +116,18 @@ rated as (
 
 ),
 
+-- White officers' rate and headcount beside each group's, for the gap and its interval
+with_white as (
+
+    select
+        *,
+        max(leaving_rate) filter (where ethnic_group = 'White') over cell as white_rate,
+        max(officers_at_start) filter (where ethnic_group = 'White') over cell as white_officers
+    from rated
+    window cell as (partition by financial_year, force, rank)
+
+),
+
 final as (
 
     select
@@ -129,10 +141,18 @@ final as (
         cast(officers_at_start as bigint) as officers_at_start,
         leaving_rate,
         resignation_rate,
-        round(leaving_rate / nullif(
-            max(leaving_rate) filter (where ethnic_group = 'White') over (partition by financial_year, force, rank), 0
-        ), 4) as leaving_rate_ratio_to_white
-    from rated
+        round(leaving_rate / nullif(white_rate, 0), 4) as leaving_rate_ratio_to_white,
+        -- the difference of two independent proportions and its 95% Wald interval; `All` contains White, so not it
+        case when ethnic_group <> 'All' then round(leaving_rate - white_rate, 6) end as leaving_rate_gap_to_white,
+        {% for bound, sign in [('low', '-'), ('high', '+')] %}
+        case
+            when ethnic_group = 'All' then null
+            when ethnic_group = 'White' then round(leaving_rate - white_rate, 6)
+            else round(leaving_rate - white_rate {{ sign }} 1.96 * sqrt(
+                leaving_rate * (1 - leaving_rate) / officers_at_start + white_rate * (1 - white_rate) / white_officers), 6)
+        end as leaving_rate_gap_ci_{{ bound }}{{ "," if not loop.last }}
+        {% endfor %}
+    from with_white
 
 )
 
