@@ -13,7 +13,7 @@ import pytest
 
 from devdata import bench
 
-pytestmark = pytest.mark.bench  # `make test-bench`, not `make test` (about 4 minutes)
+pytestmark = pytest.mark.bench  # `make test-bench`, not `make test` (about 2.5 minutes)
 
 
 def test_the_smoke_benchmark_runs_every_step_and_writes_the_report(tmp_path):
