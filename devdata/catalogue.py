@@ -16,7 +16,8 @@ the mirror puts its own base URL there when it serves them.
 - `catalogue/govuk/<page path>.json`: a Content API item (`base_path`,
   `title`, `schema_name`, `document_type`, `public_updated_at`,
   `details.attachments[]` with `attachment_type`, `id`, `title`, `url`,
-  `content_type`, `filename`, `file_size`), served at `/api/content/<page path>`.
+  `content_type`, `filename`, `file_size`), served at `/api/content/<page path>`;
+  a collection item (`schema_name` `document_collection`, `links.documents[]` with `base_path`) the same way.
 """
 
 from __future__ import annotations
@@ -79,6 +80,19 @@ def write_govuk_page(out_dir: Path, base_path: str, title: str, public_updated_a
             "description": "SYNTHETIC sample written by devdata (every table attached is invented)",
             "first_published_at": public_updated_at, "public_updated_at": public_updated_at, "locale": "en",
             "details": {"attachments": listed}}
+    path = out_dir / GOVUK_DIR / f"{base_path.strip('/')}.json"
+    write_file(path, json.dumps(item, indent=1).encode("utf-8"))
+    return path
+
+
+def write_govuk_collection(out_dir: Path, base_path: str, title: str, documents: list[tuple[str, str]]) -> Path:
+    """A Content API `document_collection` item at `base_path` linking `documents` ((page path, title), in order)."""
+    item = {"base_path": base_path, "title": title, "schema_name": "document_collection",
+            "document_type": "document_collection", "locale": "en",
+            "description": "SYNTHETIC sample written by devdata (every page linked lists invented tables)",
+            "links": {"documents": [{"base_path": path, "title": page_title, "api_path": f"/api/content{path}",
+                                     "document_type": "official_statistics", "locale": "en"}
+                                    for path, page_title in documents]}}
     path = out_dir / GOVUK_DIR / f"{base_path.strip('/')}.json"
     write_file(path, json.dumps(item, indent=1).encode("utf-8"))
     return path

@@ -26,6 +26,8 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from ingest.core.errors import SourceHTTPError
+
 from devdata import catalogue, pas, sample, workforce
 
 log = logging.getLogger(__name__)
@@ -340,11 +342,18 @@ def _served_paths(root: Path, source, env: dict[str, str], server: MirrorServer)
 
     variables = [source.variable, *(v for v, _, _ in source.extra_variables)]
     if source.catalogue is not None and source.variable not in env:
-        answer = _catalogue_answer(root, source.catalogue)
-        content = answer.read_bytes().replace(catalogue.MIRROR.encode(), server.base_url.encode())
-        found = (discovery.parse_govuk(content, url=server.base_url)[0] if source.catalogue.kind == "govuk"
-                 else discovery.parse_ckan(content, url=server.base_url))
-        served = [f.url for f in source.catalogue.choose(found)]
+        def stored(name: str, url: str, parse):
+            """The stored answer the mirror gives for a catalogue URL (no request made)."""
+            path = urlsplit(url).path
+            if path.startswith("/api/content/"):
+                answer = root / catalogue.GOVUK_DIR / f"{unquote(path.removeprefix('/api/content/'))}.json"
+            else:
+                answer = root / catalogue.LONDON_DATASTORE_DIR / f"{parse_qs(urlsplit(url).query).get('id', [''])[0]}.json"
+            if not answer.is_file():
+                raise SourceHTTPError(url, 404, "not in the sample")
+            return parse(answer.read_bytes().replace(catalogue.MIRROR.encode(), server.base_url.encode()), url)
+
+        served = [f.url for f in discovery.discover(source.catalogue, server.base_url, stored).chosen]
     else:
         served = [loc for v in variables for loc in env.get(v, "").split(",") if loc]
     return [root / "police_uk" if loc == server.api_url else root / unquote(loc.split("/files/", 1)[-1]) for loc in served]

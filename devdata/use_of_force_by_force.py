@@ -2,8 +2,10 @@
 
 Writes `use_of_force_by_force/police-use-of-force-apr2020-mar2021-hosb0000-tables.ods`
 and `...apr2021-mar2022-hosb0000-tables.ods` (one release each) and the
-GOV.UK Content API answers of the two release pages listing them, so the
-source finds the newest one the way it finds the real tables.
+GOV.UK Content API answers of the two release pages listing them and of the
+collection linking both pages (with a page that is not a release, as the real
+collection has a user guide), so the source finds every year the way it
+finds the real tables.
 
 Each workbook is laid out as the bulletins' tables are: a cover sheet, an age
 table (`Table_14`, so the reader must choose its sheet by title) and
@@ -28,7 +30,7 @@ import random
 from pathlib import Path
 
 from devdata.boroughs import SYNTHETIC_NOTICE, write_file
-from devdata.catalogue import write_govuk_page
+from devdata.catalogue import write_govuk_collection, write_govuk_page
 from devdata.ods import ods_bytes
 
 DIR = Path("use_of_force_by_force")
@@ -74,6 +76,8 @@ IN_TOTAL = TYPES[:6]  # `*Total Tactics` excludes not reported and tactical comm
 TITLE = "Table 16. Number of times tactics were used, by police force and officer perceived ethnicity"
 GOVUK_PAGE = "/government/statistics/police-use-of-force-statistics-england-and-wales-april-{fy}-to-march-{next}"
 GOVUK_TITLE = "Police use of force statistics, England and Wales: April {fy} to March {next} (SYNTHETIC)"
+COLLECTION = "/government/collections/police-use-of-force-statistics"
+USER_GUIDE = "/government/publications/user-guide-to-police-use-of-force-statistics"  # linked, not a release
 LABEL_TEXT = (SYNTHETIC_NOTICE + " The Home Office use-of-force tables by force here are synthetic too"
               " (devdata.use_of_force_by_force).\n")
 ODS_SYNTHETIC = "SYNTHETIC: every figure in this workbook is invented (devdata.use_of_force_by_force)"
@@ -214,5 +218,9 @@ def generate(out_dir: Path, *, seed: int = 2020) -> dict:
             out_dir, GOVUK_PAGE.format(fy=fy, next=fy + 1), GOVUK_TITLE.format(fy=fy, next=fy + 1),
             f"{fy + 1}-12-16T09:30:00.000+00:00",
             [{"relpath": relpath, "title": f"Police use of force statistics: data tables, April {fy} to March {fy + 1}"}])))
+    pages.append(str(write_govuk_collection(
+        out_dir, COLLECTION, "Police use of force statistics (SYNTHETIC)",
+        [(GOVUK_PAGE.format(fy=fy, next=fy + 1), GOVUK_TITLE.format(fy=fy, next=fy + 1)) for fy in reversed(YEARS)]
+        + [(USER_GUIDE, "User guide to police use of force statistics")])))
     write_file(out_dir / DIR / "SYNTHETIC.txt", LABEL_TEXT.encode("utf-8"))
     return {"rows": rows, "paths": paths + pages}

@@ -5,11 +5,11 @@ ending March 2018) publish, in the bulletin's ODS tables, a sheet titled
 `Number of times tactics were used, by police force and officer perceived
 ethnicity ...` (Table 16 in the 2018/19 release): a title row and notes above
 the header (`Police Force`, `Type of force`, `Tactic`, one column per
-ethnicity, `Number of times tactic reported`), footnotes below. Found on the
-release's GOV.UK page (the newest `police-use-of-force-...-tables.ods` of the
-newest release page listed) or pinned with `USE_OF_FORCE_BY_FORCE_URL`
-(files, URLs or a directory: the older releases' tables, or a CSV of the
-sheet). The sheet is the one whose title mentions `officer perceived
+ethnicity, `Number of times tactic reported`), footnotes below. Found through the
+series' GOV.UK collection (`/government/collections/police-use-of-force-statistics`):
+every release page it links, and the `police-use-of-force-...-tables.ods` each
+lists (one per financial year); or pinned with `USE_OF_FORCE_BY_FORCE_URL`
+(files, URLs or a directory, or a CSV of the sheet). The sheet is the one whose title mentions `officer perceived
 ethnicity`; the header is the row starting `Police Force`; every row below
 it is a tactic of a force (a row with only its first cell filled is a
 footnote, skipped and reported).
@@ -302,12 +302,8 @@ SOURCE = Source(
     first_period="2017-18",
     schedule="0 6 20 * *",  # the use_of_force DAG's: the releases come yearly, late in the year
     directory_suffix=".ods",
-    catalogue=Catalogue("govuk", (
-        "/government/statistics/police-use-of-force-statistics-april-2022-to-march-2023",
-        "/government/statistics/police-use-of-force-statistics-england-and-wales-april-2021-to-march-2022",
-        "/government/statistics/police-use-of-force-statistics-england-and-wales-april-2020-to-march-2021",
-        "/government/statistics/police-use-of-force-statistics-england-and-wales-april-2019-to-march-2020",
-        "/government/statistics/police-use-of-force-statistics-england-and-wales-april-2018-to-march-2019",
-        "/government/statistics/police-use-of-force-statistics-england-and-wales-april-2017-to-march-2018",
-    ), r"^police-use-of-force-.*tables.*\.ods$", latest_only=True),
+    # every release's tables: the series' collection links one page per year (and a user guide, not a release)
+    catalogue=Catalogue("govuk", ("/government/collections/police-use-of-force-statistics",),
+                        r"^police-use-of-force-.*tables.*\.ods$",
+                        releases=r"^/government/statistics/police-use-of-force-statistics"),
 )

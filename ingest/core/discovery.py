@@ -72,6 +72,9 @@ class Catalogue:
     ids: tuple[str, ...]  # dataset slugs (London Datastore) or page paths (GOV.UK), tried in order
     pattern: str  # a file name matching this (case-insensitive, `re.search`) is the source's
     latest_only: bool = False  # read only the newest match (a table republished whole)
+    # GOV.UK only: the ids are collections, and the release pages they link (`links.documents`) whose path matches
+    # this pattern are each asked for their files (an annual series whose every year has its own page)
+    releases: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in BASES:
@@ -89,6 +92,9 @@ class Catalogue:
         """For the README and `mapwh sources`: where the files are found."""
         what = "the newest file" if self.latest_only else "every file"
         where = {"london_datastore": "London Datastore dataset", "govuk": "GOV.UK page"}[self.kind]
+        if self.releases:
+            return (f"discovered: {what} matching `{self.pattern}` on every release page matching `{self.releases}` "
+                    f"of the GOV.UK collection {' or '.join(f'`{i}`' for i in self.ids)}")
         return f"discovered: {what} matching `{self.pattern}` on the {where} {' or '.join(f'`{i}`' for i in self.ids)}"
 
     def urls(self, base: str, catalogue_id: str) -> list[str]:
@@ -214,6 +220,16 @@ def parse_govuk(content: bytes, *, url: str) -> tuple[list[Found], str | None]:
     return found, None
 
 
+def parse_govuk_collection(content: bytes, *, url: str) -> list[str]:
+    """A Content API collection item (`document_collection`) → the paths of the pages it links, in its order."""
+    item = decode_json(content, what=f"GOV.UK Content API answer {url}")
+    links = item.get("links") if isinstance(item, dict) else None
+    documents = links.get("documents") if isinstance(links, dict) else None
+    if not isinstance(documents, list):
+        raise SourceFormatError(f"GOV.UK Content API answer {url}: not a collection (no links.documents)")
+    return [str(d["base_path"]) for d in documents if isinstance(d, dict) and d.get("base_path")]
+
+
 # --------------------------------------------------------------------------- discovery
 @dataclass(frozen=True)
 class Discovery:
@@ -228,6 +244,8 @@ Read = Callable[[str, str, Callable[[bytes, str], object]], object]
 
 def discover(catalogue: Catalogue, base: str, read: Read) -> Discovery:
     """Ask the catalogue (each id, each endpoint, in order) and choose the source's files."""
+    if catalogue.releases:
+        return _discover_releases(catalogue, base, read)
     tried = []
     for catalogue_id in catalogue.ids:
         for url in catalogue.urls(base, catalogue_id):
@@ -254,3 +272,28 @@ def discover(catalogue: Catalogue, base: str, read: Read) -> Discovery:
                 return Discovery(url, tuple(listed), tuple(catalogue.choose(list(listed))))
     raise SourceHTTPError(tried[-1].split(" ")[0] if tried else base, 404,
                           "no catalogue found; tried " + "; ".join(tried))
+
+
+def _discover_releases(catalogue: Catalogue, base: str, read: Read) -> Discovery:
+    """A GOV.UK collection: the first id found lists the release pages; each matching one is asked (a page that is
+    not found is left out: a release withdrawn since), and the files of all of them are chosen from together."""
+    single = Catalogue("govuk", ("",), catalogue.pattern)
+    for collection_id in catalogue.ids:
+        url = single.urls(base, collection_id)[0]
+        try:
+            pages = read("catalogue_govuk", url, lambda c, u: parse_govuk_collection(c, url=u))
+        except SourceHTTPError as exc:
+            if exc.status != 404:
+                raise
+            continue
+        listed: list[Found] = []
+        for page in pages:
+            if re.search(catalogue.releases, page, re.IGNORECASE) is None:
+                continue
+            try:
+                listed += discover(Catalogue("govuk", (page,), catalogue.pattern), base, read).listed
+            except SourceHTTPError as exc:
+                if exc.status != 404:
+                    raise
+        return Discovery(url, tuple(listed), tuple(catalogue.choose(listed)))
+    raise SourceHTTPError(base, 404, "no collection found; tried " + ", ".join(catalogue.ids))

@@ -81,8 +81,9 @@ def test_make_run_path_serves_the_sample_and_builds_a_complete_warehouse(sample_
     # boroughs with a larger Black population); all 32 boroughs have rows, suppressed below the base
     assert dict(gaps)["London"] > 0 and len(gaps) == 33 and sum(1 for area, n in gaps if area != "London" and n) >= 1
     assert query(home, "select count(*) from marts.trust_gap where (n_a >= 100 and n_b >= 100) = suppressed") == [(0,)]
-    # the Home Office table, found on its GOV.UK page: a force that reports no handcuffing breakdown has null cells,
-    # never zeros, and its handcuffing is all under `not stated`
+    # the Home Office tables, every release found through the series' GOV.UK collection: a force that reports no
+    # handcuffing breakdown has null cells, never zeros, and its handcuffing is all under `not stated`
+    assert query(home, "select distinct financial_year from marts.use_of_force_by_force order by 1") == [("2020-21",), ("2021-22",)]
     split = dict(query(home, "select tactic, bool_and(uses is null and not reported) from marts.use_of_force_by_force "
                              "where force = 'Avon & Somerset' and parent_tactic = 'Handcuffing' group by 1"))
     assert split == {"Compliant handcuffing": True, "Non-compliant handcuffing": True, "Handcuffing not stated": False}, split

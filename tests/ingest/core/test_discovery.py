@@ -137,6 +137,29 @@ def test_govuk_attachments_the_newest_table_and_the_preferred_format(site, tmp_p
     assert chosen.url.startswith("https://assets.publishing.service.gov.uk/media/") and chosen.released.startswith("2025-07-23")
 
 
+def test_a_govuk_collection_gives_every_release_page_s_files(site, tmp_path):
+    """An annual series: the collection links a page per year (and a guide, not a release); every release page is
+    asked and each one's table taken; a linked page since withdrawn (404) is left out."""
+    collection = "/government/collections/police-use-of-force-statistics"
+    pages = {f"/government/statistics/police-use-of-force-statistics-april-{y}-to-march-{y + 1}": y for y in (2019, 2020, 2021)}
+    site.pages[f"/api/content{collection}"] = (200, {"base_path": collection, "schema_name": "document_collection", "links": {
+        "documents": [{"base_path": p} for p in pages] + [{"base_path": "/government/publications/user-guide-to-police-use-of-force"}]}})
+    for page, year in list(pages.items())[:2]:  # the 2021 page is linked but not found
+        site.pages[f"/api/content{page}"] = (200, {**govuk_item(site.base, [
+            f"police-use-of-force-apr{year}-mar{year + 1}-hosb0000-tables.ods", f"police-use-of-force-apr{year}-mar{year + 1}.pdf"]),
+            "base_path": page})
+    releases = Catalogue("govuk", (collection,), r"^police-use-of-force-.*tables.*\.ods$",
+                         releases=r"^/government/statistics/police-use-of-force-statistics")
+    found = discovery.discover(releases, site.base, read(tmp_path))
+    assert [f.name for f in found.chosen] == ["police-use-of-force-apr2019-mar2020-hosb0000-tables.ods",
+                                              "police-use-of-force-apr2020-mar2021-hosb0000-tables.ods"]
+    assert found.catalogue_url == f"{site.base}/api/content{collection}" and len(found.listed) == 4
+    assert not any("user-guide" in path for path in site.asked)  # a linked page that is not a release is not asked
+    assert "collection" in releases.describe() and "every release page" in releases.describe()
+    with pytest.raises(SourceHTTPError, match="no collection found"):
+        discovery.discover(Catalogue("govuk", ("/government/collections/none",), "x", releases="y"), site.base, read(tmp_path))
+
+
 def test_govuk_redirect_items_second_paths_and_older_document_html(site, tmp_path):
     first, second = "/government/statistical-data-sets/tables", "/government/statistics/tables"
     site.pages[f"/api/content{second}"] = (200, {"schema_name": "redirect", "redirects": [{"destination": "/government/statistics/moved"}]})
