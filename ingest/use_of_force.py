@@ -37,7 +37,8 @@ from ingest.core.contract import Column, Table
 from ingest.core.discovery import Catalogue
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import refuse_html
-from ingest.core.spreadsheets import ZIP_SIGNATURE, bounded_workbook, cell_text
+from ingest.core import spreadsheets
+from ingest.core.spreadsheets import ZIP_SIGNATURE, cell_text, open_workbook, reading
 from ingest.core.http import file_name
 from ingest.core.source import Batch, GateContext, Source
 
@@ -71,6 +72,7 @@ for _n in range(1, TACTICS + 1):
     SINGLE[f"effective {_n}"] = f"effective_{_n}"
 SINGLE[f"tactic effective {TACTICS}"] = f"effective_{TACTICS}"  # the 20th pair's published name
 LOCATION_PREFIX = "incident location:"
+LABELS = "use_of_force_labels"  # the seed mapping tactics, ethnicities and the areas that are not boroughs
 REQUIRED = ("incident_date", "borough", "subject_ethnicity", "tactic_1")
 
 
@@ -98,15 +100,12 @@ def _columns() -> tuple[Column, ...]:
         "outcome_other": ("VARCHAR", "`Outcome: Other` (`Yes`/`No`)."),
         "outcome_no_further_action": ("VARCHAR", "`Outcome: No Further Action` (`Yes`/`No`); null in the years without the column (before FY23-24)."),
     }
-    columns = [Column("row_index", "INTEGER", "0-based data row of the file (with the file's checksum in `batch_id`, the row's key).")]
-    for name, (kind, text) in described.items():
-        columns.append(Column(name, kind, text))
-        if name == "staff_injured":
-            for n in range(1, TACTICS + 1):
-                columns.append(Column(f"tactic_{n}", "VARCHAR", f"`Tactic {n}` as published, e.g. `Compliant Handcuffing`; null when blank."))
-            for n in range(1, TACTICS + 1):
-                header = "Tactic Effective 20" if n == TACTICS else f"Effective {n}"
-                columns.append(Column(f"effective_{n}", "VARCHAR", f"`{header}` (`Yes`/`No`): whether tactic {n} was effective."))
+    tactics = [Column(f"tactic_{n}", "VARCHAR", f"`Tactic {n}` as published, e.g. `Compliant Handcuffing`; null when blank.")
+               for n in range(1, TACTICS + 1)]
+    effective = [Column(f"effective_{n}", "VARCHAR", f"`{'Tactic Effective 20' if n == TACTICS else f'Effective {n}'}` "
+                        f"(`Yes`/`No`): whether tactic {n} was effective.") for n in range(1, TACTICS + 1)]
+    columns = [Column("row_index", "INTEGER", "0-based data row of the file (with the file's checksum in `batch_id`, the row's key)."),
+               *(Column(name, kind, text) for name, (kind, text) in described.items()), *tactics, *effective]
     return tuple(columns)
 
 
@@ -163,16 +162,8 @@ def incident_day(value: object, *, line: int) -> date:
 def _rows(content: bytes, what: str):
     """The first sheet's rows (a workbook) or the CSV's, each a list of cells."""
     if content.startswith(ZIP_SIGNATURE):
-        from python_calamine import CalamineWorkbook
-
-        try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(bounded_workbook(content, what=what)))
-            sheet = book.get_sheet_by_index(0)
-            yield from sheet.iter_rows()
-        except SourceFormatError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - calamine's errors are one thing here: unreadable bytes
-            raise SourceFormatError(f"{what}: not a readable spreadsheet ({type(exc).__name__}: {exc})") from exc
+        with reading(what):
+            yield from open_workbook(content, what=what).get_sheet_by_index(0).iter_rows()
         return
     refuse_html(content, what=what, expected="CSV or a spreadsheet")
     try:
@@ -237,18 +228,13 @@ def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
 
 
 # --------------------------------------------------------------------------- the gate
-def known_labels(dimension: str) -> set[str]:
-    """The seed `use_of_force_labels`' labels of one dimension, case and spacing folded."""
-    return {reference.squash(r["label"]) for r in reference.seed_rows("use_of_force_labels") if r["dimension"] == dimension}
-
-
 def gate_view(frame):
     """Per row: the first tactic, ethnicity or borough nobody has mapped (as published, so a failed gate names
     it) and the month of `IncidentDate`."""
     view = frame.copy()
-    tactics = known_labels("tactic")
-    ethnicities = known_labels("ethnicity")
-    boroughs = set(reference.borough_lookup()) | {reference.squash(b) for b in known_labels("borough")}
+    tactics = reference.folded_labels(LABELS, "tactic")
+    ethnicities = reference.folded_labels(LABELS, "ethnicity")
+    boroughs = set(reference.borough_lookup()) | reference.folded_labels(LABELS, "borough")
     tactic_columns = [f"tactic_{n}" for n in range(1, TACTICS + 1)]
 
     def first_unknown(values) -> str | None:
@@ -282,7 +268,7 @@ SOURCE = Source(
     variable="USE_OF_FORCE_URL",
     default="",
     parse=parse,
-    extension=lambda content: "xlsx" if content.startswith(ZIP_SIGNATURE) else "csv",
+    extension=spreadsheets.extension,
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     gate_parameters=gate_parameters,

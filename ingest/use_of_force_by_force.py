@@ -37,14 +37,14 @@ import csv
 import io
 import re
 
-from ingest.core import home_office, numbers, reference
+from ingest.core import home_office, numbers, reference, spreadsheets
 from ingest.core.contract import Column, Table
 from ingest.core.discovery import Catalogue
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
 from ingest.core.http import file_name
 from ingest.core.source import Batch, GateContext, Source
-from ingest.core.spreadsheets import ZIP_SIGNATURE, bounded_workbook, cell_text
+from ingest.core.spreadsheets import ZIP_SIGNATURE, cell_text, open_workbook, reading
 
 WHAT = "use of force by force table"
 TITLE_MARK = "officer perceived ethnicity"
@@ -126,16 +126,10 @@ def financial_year_of(title: str, name: str, *, what: str) -> str:
 def _sheets(content: bytes, what: str) -> list[tuple[str, list[list[object]]]]:
     """(where, rows) of each sheet of a workbook, or of the CSV (its one sheet)."""
     if content.startswith(ZIP_SIGNATURE):
-        from python_calamine import CalamineWorkbook
-
-        try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(bounded_workbook(content, what=what)))
+        with reading(what):
+            book = open_workbook(content, what=what)
             return [(f"{what}[{name}]", book.get_sheet_by_name(name).to_python(skip_empty_area=False))
                     for name in book.sheet_names]
-        except SourceFormatError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - calamine's errors are one thing here: unreadable bytes
-            raise SourceFormatError(f"{what}: not a readable spreadsheet ({type(exc).__name__}: {exc})") from exc
     refuse_html(content, what=what, expected="CSV or a spreadsheet")
     return [(what, list(csv.reader(io.StringIO(decode_text(content, what=what), newline=""))))]
 
@@ -247,18 +241,14 @@ def parse(content: bytes, *, location: str, period: str | None) -> list[Batch]:
 
 
 # --------------------------------------------------------------------------- the gate
-def known_labels(dimension: str) -> set[str]:
-    """The seed `use_of_force_labels`' labels of one dimension, case and spacing folded."""
-    return {reference.squash(r["label"]) for r in reference.seed_rows("use_of_force_labels") if r["dimension"] == dimension}
-
-
 def gate_view(frame):
     """Per row: its tactic or ethnicity if nobody has mapped it (as published, so a failed gate names it),
     `total_matches` (false on every cell of a published row whose reported cells, all reported, do not sum to
     its `Number of times tactic reported`) and `within_parent` (false where a child of an "of which" row has
     more uses than its parent for the same force and ethnicity)."""
     view = frame.copy()
-    tactics, ethnicities = known_labels("ho_tactic"), known_labels("ethnicity")
+    tactics = reference.folded_labels("use_of_force_labels", "ho_tactic")
+    ethnicities = reference.folded_labels("use_of_force_labels", "ethnicity")
     view["unknown_tactic"] = [None if t is not None and reference.squash(str(t)) in tactics else (t or "(blank)")
                               for t in view["tactic"]]
     view["unknown_ethnicity"] = [None if e is not None and reference.squash(str(e)) in ethnicities else (e or "(blank)")
@@ -293,7 +283,7 @@ SOURCE = Source(
     variable="USE_OF_FORCE_BY_FORCE_URL",
     default="",
     parse=parse,
-    extension=home_office.extension,
+    extension=spreadsheets.extension,
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     gate_parameters=gate_parameters,

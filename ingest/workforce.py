@@ -16,7 +16,7 @@ the marts total a force only where every rank is there. One batch per
 
 from __future__ import annotations
 
-from ingest.core import home_office
+from ingest.core import home_office, spreadsheets
 from ingest.core.contract import Column, Table
 from ingest.core.source import Batch, Source
 
@@ -67,7 +67,7 @@ SOURCE = Source(
     variable="WORKFORCE_URL",
     default="",
     parse=parse,
-    extension=home_office.extension,
+    extension=spreadsheets.extension,
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     gate_parameters=gate_parameters,

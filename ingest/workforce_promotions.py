@@ -10,7 +10,7 @@ One batch per financial year; its period is the year (`2021-22`).
 
 from __future__ import annotations
 
-from ingest.core import home_office
+from ingest.core import home_office, spreadsheets
 from ingest.core.contract import Column, Table
 from ingest.core.source import Batch, Source
 
@@ -59,7 +59,7 @@ SOURCE = Source(
     variable="WORKFORCE_PROMOTIONS_URL",
     default="",
     parse=parse,
-    extension=home_office.extension,
+    extension=spreadsheets.extension,
     description=__doc__.split("\n\n")[0],
     gate_view=gate_view,
     gate_parameters=gate_parameters,

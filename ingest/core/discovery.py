@@ -277,9 +277,8 @@ def discover(catalogue: Catalogue, base: str, read: Read) -> Discovery:
 def _discover_releases(catalogue: Catalogue, base: str, read: Read) -> Discovery:
     """A GOV.UK collection: the first id found lists the release pages; each matching one is asked (a page that is
     not found is left out: a release withdrawn since), and the files of all of them are chosen from together."""
-    single = Catalogue("govuk", ("",), catalogue.pattern)
     for collection_id in catalogue.ids:
-        url = single.urls(base, collection_id)[0]
+        url = catalogue.urls(base, collection_id)[0]
         try:
             pages = read("catalogue_govuk", url, lambda c, u: parse_govuk_collection(c, url=u))
         except SourceHTTPError as exc:

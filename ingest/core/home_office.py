@@ -27,7 +27,7 @@ import io
 import re
 
 from ingest.core import numbers, reference
-from ingest.core.spreadsheets import ZIP_SIGNATURE, bounded_workbook, cell_text
+from ingest.core.spreadsheets import ZIP_SIGNATURE, cell_text, open_workbook, reading
 from ingest.core.errors import SourceFormatError
 from ingest.core.formats import decode_text, refuse_html
 from ingest.core.contract import Table
@@ -76,34 +76,21 @@ ZERO = {"-", "–"}  # zero or suppressed (older releases)
 # not available: `N/A`, `..` and the GSS markers `[c]` (confidential), `[x]` (not available), `[z]` (not
 # applicable). An FTE cell so marked is null; a headcount so marked is refused (a count is never guessed).
 NOT_AVAILABLE = {"n/a", "..", "[c]", "[x]", "[z]"}
-ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
 def normalise_header(cell: str) -> str:
     return re.sub(r"\s+", " ", cell.replace("\ufeff", "").strip().rstrip(".").strip()).lower()
 
 
-def extension(content: bytes) -> str:
-    """The landed file's extension: `ods` or `xlsx` for a spreadsheet (a zip), else `csv`."""
-    if content.startswith(ZIP_SIGNATURE):
-        return "ods" if ODS_MIMETYPE in content[:200] else "xlsx"
-    return "csv"
-
-
 def _sheet_rows(content: bytes, *, what: str, required: tuple[str, ...]) -> tuple[str, list[list[str]]]:
     """(where, rows as text) of a workbook's data sheet: the one named `Data`, else the first whose
     first row names every required column."""
-    from python_calamine import CalamineWorkbook
-
     def sheet(name: str) -> list[list[str]]:
         return [[cell_text(v) for v in row] for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
 
-    content = bounded_workbook(content, what=what)
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+    with reading(what):
+        book = open_workbook(content, what=what)
         sheets = {name: sheet(name) for name in sorted(book.sheet_names, key=lambda n: n.strip().lower() != "data")}
-    except Exception as exc:  # noqa: BLE001 - calamine's errors (zip, XML, cells) are one thing here: unreadable bytes
-        raise SourceFormatError(f"{what}: not a readable spreadsheet ({type(exc).__name__}: {exc})") from exc
     for name, rows in sheets.items():
         header = next((r for r in rows if any(c.strip() for c in r)), [])
         mapped = {ALIASES.get(normalise_header(c)) for c in header}

@@ -68,3 +68,8 @@ def borough_lookup() -> dict[str, str]:
 def squash(text: str) -> str:
     """Case and spacing folded away: how two spellings of one label are compared."""
     return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def folded_labels(seed: str, dimension: str) -> set[str]:
+    """A label seed's labels of one `dimension`, case and spacing folded (`squash`): how a gate knows them."""
+    return {squash(r["label"]) for r in seed_rows(seed) if r["dimension"] == dimension}

@@ -224,7 +224,7 @@ def ods_of(content: bytes, *, notes_under: list[str] = (), data_sheet: str = "Da
 
 def test_an_ods_release_reads_to_the_numbers_of_the_csv(real):
     ods = ods_of(real, notes_under=["Source: Home Office", "Figures are headcount"])
-    assert home_office.extension(ods) == "ods" and home_office.extension(real) == "csv"
+    assert spreadsheets.extension(ods) == "ods" and spreadsheets.extension(real) == "csv"
     from_ods = workforce.parse(ods, location="open-data-table-police-workforce-230725.ods", period=None)
     from_csv = workforce.parse(real, location=REAL, period=None)
     assert [b.period for b in from_ods] == [b.period for b in from_csv] == ["2003-03-31", "2004-03-31", "2005-03-31", "2006-03-31"]

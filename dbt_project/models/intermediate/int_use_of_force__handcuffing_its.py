@@ -29,9 +29,11 @@ MEASURES = {
     "handcuffed_per_1000_residents": ("handcuffed_subjects", "population", 1000.0),
     "handcuffed_per_100_searches": ("handcuffed_subjects", "searches", 100.0),
 }
+# a series' estimates, repeated on each of its months
+ESTIMATES = ["level_change", "level_change_ci_low", "level_change_ci_high", "slope_change", "slope_change_ci_low",
+             "slope_change_ci_high"]
 COLUMNS = ["measure", "ethnic_group", "month", "phase", "numerator", "denominator", "value", "fitted", "counterfactual",
-           "level_change", "level_change_ci_low", "level_change_ci_high", "slope_change", "slope_change_ci_low",
-           "slope_change_ci_high", "months_before", "months_after", "is_synthetic"]
+           *ESTIMATES, "months_before", "months_after", "is_synthetic"]
 
 
 def _month_index(month: date, first: date) -> int:
@@ -86,12 +88,12 @@ def model(dbt, session):
                     "measure": measure, "ethnic_group": group, "month": m, "phase": phase,
                     "numerator": None if pd.isna(n) else int(n), "denominator": None if d is None or pd.isna(d) else int(d),
                     "value": v, "fitted": fitted, "counterfactual": counterfactual,
-                    **{k: estimates.get(k) for k in COLUMNS[9:15]},
+                    **{k: estimates.get(k) for k in ESTIMATES},
                     "months_before": estimates["months_before"], "months_after": estimates["months_after"],
                     "is_synthetic": bool(synthetic),
                 })
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    for column in COLUMNS[6:15]:
+    for column in ("value", "fitted", "counterfactual", *ESTIMATES):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in ("numerator", "denominator", "months_before", "months_after"):
         frame[column] = pd.array(frame[column], dtype="Int64")

@@ -117,7 +117,7 @@ with_white as (
 -- as stop_search_disproportionality: a ratio needs 10 subjects in both groups
 -- and populations of 100; its 95% interval is on the log rate ratio with the
 -- populations taken as fixed: exp(ln(ratio) +/- 1.96 sqrt(1/subjects + 1/white_subjects))
-compared as (
+flagged as (
 
     select
         *,
@@ -127,6 +127,19 @@ compared as (
                 or coalesce(population, 0) < 100 or coalesce(white_population, 0) < 100
         end as suppressed
     from with_white
+
+),
+
+compared as (
+
+    select
+        *,
+        case
+            when not suppressed and ethnic_group <> 'Not stated'
+                then (subjects * 1.0 / population) / (white_subjects * 1.0 / white_population)
+        end as ratio_exact,
+        case when ethnic_group = 'White' then 0 else 1.96 * sqrt(1.0 / subjects + 1.0 / white_subjects) end as log_ratio_margin
+    from flagged
 
 ),
 
@@ -143,20 +156,9 @@ final as (
         population,
         case when population > 0 then round(uses * 1000.0 / population, 4) end as uses_per_1000,
         round(rate_exact, 4) as subjects_per_1000,
-        case
-            when not suppressed and ethnic_group <> 'Not stated'
-                then round((subjects * 1.0 / population) / (white_subjects * 1.0 / white_population), 4)
-        end as ratio_vs_white,
-        case
-            when not suppressed and ethnic_group <> 'Not stated'
-                then round(exp(ln((subjects * 1.0 / population) / (white_subjects * 1.0 / white_population))
-                    - case when ethnic_group = 'White' then 0 else 1.96 * sqrt(1.0 / subjects + 1.0 / white_subjects) end), 4)
-        end as ratio_ci_low,
-        case
-            when not suppressed and ethnic_group <> 'Not stated'
-                then round(exp(ln((subjects * 1.0 / population) / (white_subjects * 1.0 / white_population))
-                    + case when ethnic_group = 'White' then 0 else 1.96 * sqrt(1.0 / subjects + 1.0 / white_subjects) end), 4)
-        end as ratio_ci_high,
+        round(ratio_exact, 4) as ratio_vs_white,
+        round(exp(ln(ratio_exact) - log_ratio_margin), 4) as ratio_ci_low,
+        round(exp(ln(ratio_exact) + log_ratio_margin), 4) as ratio_ci_high,
         suppressed,
         month_lineage.is_synthetic
     from compared
