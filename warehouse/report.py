@@ -344,7 +344,9 @@ def build_page(settings: Settings, db_path: Path) -> str:
                      "or before it; a recurring target on its own year) once the data reaches the deadline, and <b>on track</b>, "
                      "<b>at risk</b> or <b>off track</b> before it. <i>plan_target</i> rows are the papers' own targets; "
                      "<i>parity_benchmark</i> rows are parity, which this project adds where the papers set no number: "
-                     "<b>consistent with parity</b> means the interval is too wide to tell the value from parity. The papers' "
+                     "<b>consistent with parity</b> means the interval is too wide to tell the value from parity. The "
+                     "<i>plan_commitment</i> row is action 17's \"significantly reduce ... by 2024\", judged as a reduction "
+                     "from its 2019-20 value larger than chance. The papers' "
                      "baselines are shown with how their basis differs from the measured series.</p>"
                      + _table(scorecard) if not scorecard.empty else
                      "<p class='empty'>The scorecard mart is not in this build.</p>")

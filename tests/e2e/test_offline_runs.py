@@ -157,6 +157,70 @@ def test_use_of_force_subjects_are_the_records_deduplicated_by_the_documented_ru
     assert len(pd.unique(records["month"])) == 48
 
 
+def _published_met_table(sample_root: Path, name: str, period: str):
+    """A GOV.UK workforce ODS of the sample read with pandas (odfpy), the Met's police officers only, headcount per
+    period and broad group (the first word of the published ethnicity): not the source module's reader."""
+    import pandas as pd
+
+    frame = pd.read_excel(sample_root / "workforce" / name, sheet_name="Data", engine="odf", dtype=str)
+    frame = frame[(frame["Force name"] == "Metropolitan Police") & (frame["Worker type"].str.lower() == "police officer")]
+    first = frame["Ethnicity"].str.split().str[0]
+    frame = frame.assign(group=first.map({"Asian": "Asian", "Black": "Black", "Mixed": "Mixed", "White": "White",
+                                          "Chinese": "Other", "Other": "Other"}).fillna("Not stated"),
+                         headcount=pd.to_numeric(frame["Total (headcount)"].str.strip().replace({"-": "0"})))
+    return frame.rename(columns={period: "period"})
+
+
+def test_misconduct_disproportionality_and_action_17_match_an_independent_computation(sample_run, sample_root):
+    """The Met's dismissal rates, ratios to White and Katz intervals, recomputed from the published leavers and
+    officers workbooks with pandas and math, and the scorecard's action 17 status by the rule its description
+    states (judged on 2023-24, the last year ending by 31 December 2024, against 2019-20)."""
+    import datetime
+    import math
+
+    home, proc = sample_run
+    assert proc.returncode == 0
+    leavers = _published_met_table(sample_root, "open-data-table-police-workforce-leavers-230725.ods", "Financial year")
+    officers = _published_met_table(sample_root, "open-data-table-police-workforce-230725.ods", "As at 31 March")
+    dismissed = leavers[leavers["Leaver type"] == "Dismissal"].groupby(["period", "group"])["headcount"].sum()
+    in_post = officers.groupby(["period", "group"])["headcount"].sum()
+    minority = ("Asian", "Black", "Mixed", "Other")
+    expected = {}
+    for year in sorted(leavers["period"].unique()):
+        start = str(int(year[:4]))  # officers at 31 March before the year
+        if start not in set(officers["period"]):
+            continue
+
+        def count(series, key, groups):
+            return int(sum(series.get((key, g), 0) for g in groups))
+
+        white_a, white_n = count(dismissed, year, ["White"]), count(in_post, start, ["White"])
+        for group, members in (("White", ["White"]), ("Black", ["Black"]), ("Ethnic minority", minority)):
+            a, n = count(dismissed, year, members), count(in_post, start, members)
+            suppressed = a < 10 or white_a < 10
+            ratio = low = high = None
+            if not suppressed:
+                ratio = (a / n) / (white_a / white_n)
+                margin = 0 if group == "White" else 1.96 * math.sqrt(1 / a - 1 / n + 1 / white_a - 1 / white_n)
+                low, high = (round(math.exp(math.log(ratio) + s * margin), 4) for s in (-1, 1))
+                ratio = round(ratio, 4)
+            expected[(f"{year[:4]}-{year[-2:]}", group)] = (a, n, round(1000 * a / n, 4), ratio, low, high, suppressed)
+    mart = query(home, "select financial_year, ethnic_group, individuals, officers_at_start, rate_per_1000, ratio_to_white, "
+                       "ratio_ci_low, ratio_ci_high, suppressed from marts.misconduct_disproportionality "
+                       "where force = 'Metropolitan Police' and ethnic_group in ('White', 'Black', 'Ethnic minority') "
+                       "and officers_at_start is not null")
+    got = {(y, g): tuple(rest) for y, g, *rest in mart}
+    assert len(expected) >= 30 and got == expected
+    # the scorecard's row for action 17, by its documented rule
+    ratio = {y: expected[(y, "Ethnic minority")] for y in ("2019-20", "2023-24")}
+    assert not ratio["2019-20"][-1] and not ratio["2023-24"][-1], ratio  # the sample's Met has ten dismissed in both
+    _, _, _, value, low, high, _ = ratio["2023-24"]
+    status = ("consistent_with_parity" if low <= 1 <= high else "met" if high < ratio["2019-20"][3] else "missed")
+    row = query(home, "select status, value_at_deadline, value_at_deadline_date, baseline_value, deadline, is_synthetic "
+                      "from marts.action_plan_scorecard where commitment_id = 'misconduct_ratio_2024'")
+    assert row == [(status, value, datetime.date(2024, 3, 31), ratio["2019-20"][3], datetime.date(2024, 12, 31), True)]
+
+
 def test_the_handcuffing_interrupted_time_series_matches_an_independent_fit(sample_run):
     """Level and slope changes and their 95% intervals recomputed from the mart's monthly values with numpy's
     least squares and the textbook OLS standard errors (scipy's t quantile), not statsmodels."""

@@ -21,7 +21,7 @@ from warehouse.writer import next_build_sequence, writer_lock
 MARTS = ("fct_stop_search", "stop_search_monthly", "stop_search_disproportionality", "stop_search_by_force",
          "trust_confidence", "trust_gap", "neighbourhood_gaps",
          "workforce_representation", "recruitment_shares", "promotion_shares", "workforce_leavers", "workforce_targets",
-         "use_of_force_monthly", "handcuffing_policy_effect", "use_of_force_by_force",
+         "use_of_force_monthly", "handcuffing_policy_effect", "use_of_force_by_force", "misconduct_disproportionality",
          "action_plan_progress", "action_plan_reconciliation", "action_plan_scorecard")
 
 

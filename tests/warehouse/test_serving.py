@@ -73,10 +73,10 @@ def test_every_mart_is_published_with_its_rows(published, warehouse, cluster):
     import psycopg
 
     expected = duckdb_counts(warehouse.warehouse_path)
-    assert published["tables"] == expected and len(expected) == 18
+    assert published["tables"] == expected and len(expected) == 19
     assert sum(expected.values()) > 1000
     assert expected["use_of_force_monthly"] > 0 and expected["handcuffing_policy_effect"] > 0
-    assert expected["use_of_force_by_force"] > 0
+    assert expected["use_of_force_by_force"] > 0 and expected["misconduct_disproportionality"] > 0
     with psycopg.connect(cluster.dsn(user="mapwh_reader")) as pg:
         for table, rows in expected.items():
             assert pg.execute(f'select count(*) from marts."{table}"').fetchone()[0] == rows  # noqa: S608
@@ -245,7 +245,7 @@ def test_mapwh_publish_and_status_name_what_postgres_serves(published, warehouse
     env = {**os.environ, "MAPWH_HOME": str(warehouse.home), "MAPWH_PG_DSN": cluster.dsn()}
     done = subprocess.run([mapwh, "publish"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "published 18 marts" in done.stdout and "to PostgreSQL schema marts" in done.stdout
+    assert "published 19 marts" in done.stdout and "to PostgreSQL schema marts" in done.stdout
     status = subprocess.run([mapwh, "status"], env=env, capture_output=True, text=True, timeout=300).stdout
     con = duckdb.connect(str(warehouse.warehouse_path), read_only=True)
     served = con.execute("select build from audit.build").fetchone()[0]
