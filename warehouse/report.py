@@ -151,6 +151,24 @@ def _trajectories(targets: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["target_id", "series", "date", "share"])
 
 
+def dismissal_ratio_chart(frame: pd.DataFrame, baseline: float | None, deadline, synthetic: bool) -> dict:
+    import altair as alt
+
+    data = alt.Data(values=_records(frame))
+    base = alt.Chart(data).encode(x=alt.X("year_end:T", title="Financial year ending 31 March"))
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y("ratio_ci_low:Q", title="Dismissal rate relative to White officers"),
+                                               y2="ratio_ci_high:Q")
+    line = base.mark_line(point=True).encode(y="ratio_to_white:Q", tooltip=["financial_year:N", "individuals:Q", "officers_at_start:Q",
+                                                                             "ratio_to_white:Q", "ratio_ci_low:Q", "ratio_ci_high:Q"])
+    rules = [{"y": 1.0, "label": "parity"}] + ([{"y": baseline, "label": "2019-20 baseline"}] if baseline is not None else [])
+    level = alt.Chart(alt.Data(values=rules)).mark_rule(strokeDash=[4, 4]).encode(y="y:Q", color=alt.Color("label:N", title=None))
+    due = alt.Chart(alt.Data(values=[{"x": _iso(deadline)}])).mark_rule(color="#b00020").encode(x="x:T")
+    chart = (band + line + level + due).properties(
+        width=640, height=260,
+        title=_title("Met officers dismissed: ethnic minority relative to White, with 95% interval (action 17, by 2024)", synthetic))
+    return chart.to_dict()
+
+
 def stop_search_map(frame: pd.DataFrame, geojson: dict, synthetic: bool, window: str) -> dict:
     import altair as alt
 
@@ -378,6 +396,30 @@ def build_page(settings: Settings, db_path: Path) -> str:
                            f"backgrounds at {latest.as_at.iloc[0]:%d %B %Y}; the plan's targets are 16% by 2022, 21% by 2024 and 28% by 2030.")
         page.chart("Representation against the targets", representation_chart(actual, targets, wf_synthetic) if not actual.empty else None,
                    caption + (f" Computed from {SYNTHETIC_MARK}." if wf_synthetic else ""), actual, "No workforce tables are loaded.")
+
+        dismissals = _frame(con, "select financial_year, year_end, individuals, officers_at_start, ratio_to_white, ratio_ci_low, "
+                                 "ratio_ci_high from marts.misconduct_disproportionality where force = 'Metropolitan Police' "
+                                 "and ethnic_group = 'Ethnic minority' and not suppressed order by year_end")
+        action_17 = _frame(con, "select status, baseline_value, deadline from marts.action_plan_scorecard "
+                                "where commitment_id = 'misconduct_ratio_2024'") if not scorecard.empty else scorecard
+        md_synthetic = computed_from_synthetic.get("misconduct_ratio_2024", False)
+        baseline = (None if action_17.empty or _missing(action_17.baseline_value.iloc[0])
+                    else float(action_17.baseline_value.iloc[0]))
+        caption = ""
+        if not dismissals.empty:
+            last = dismissals.iloc[-1]
+            caption = (f"Met police officers from ethnic-minority backgrounds dismissed per officer in post at the start of "
+                       f"the year, relative to White officers: {last.ratio_to_white:.2f} in {last.financial_year} (95% interval "
+                       f"{last.ratio_ci_low:.2f} to {last.ratio_ci_high:.2f}). Years with fewer than 10 dismissals in either "
+                       "group are left out. Dismissal is the end of the misconduct process; referrals to proceedings are not "
+                       "read yet and grievances are not published by ethnicity.")
+            if not action_17.empty:
+                caption += f" Action 17's scorecard status: {action_17.status.iloc[0].replace('_', ' ')}."
+        page.chart("Misconduct: dismissals by ethnic group",
+                   dismissal_ratio_chart(dismissals, baseline, action_17.deadline.iloc[0] if not action_17.empty else None,
+                                         md_synthetic) if not dismissals.empty and not action_17.empty else None,
+                   caption + (f" Computed from {SYNTHETIC_MARK}." if md_synthetic else ""), dismissals,
+                   "No Met dismissals by ethnic group with enough officers to compare are loaded.")
 
         # the latest window, complete if there is one, else the latest there is (its title says so)
         window = _frame(con, "select period_end, months_in_window from marts.stop_search_disproportionality "
