@@ -1,101 +1,32 @@
 -- Disproportionality at the end of the misconduct process (action 17), per
 -- financial year, force and ethnic group: police officers dismissed in the
--- year (the Home Office leavers table, leaver type `Dismissal`, every rank)
--- against the officers in post at its start (31 March before it), the rate
+-- year (marts.workforce_leavers: leaver type `Dismissal`, all ranks) against
+-- the officers in post at its start (31 March before it), the rate
 -- per 1,000 officers and the ratio to White officers' rate with its 95%
 -- interval. The misconduct open data tables (proceedings by ethnicity) are
 -- not read yet (decision 0051): `measure` names what is counted.
 with
 
-dismissals as (
+-- every year, force and group of the leavers mart (zero included), all ranks: its dismissals
+-- and the officers in post at the start of the year
+counted as (
 
-    select financial_year, year_end, force, ethnic_group, sum(headcount) as individuals
-    from {{ ref('stg_workforce__leavers') }}
-    where not is_total_row
-      and worker_type = 'Police officer'
-      and leaver_type = 'Dismissal'
-    group by all
-
-),
-
--- every year and force with a leavers table: a group nobody of was dismissed is a 0
-years as (
-
-    select distinct financial_year, year_end, force
-    from {{ ref('stg_workforce__leavers') }}
-    where worker_type = 'Police officer'
-
-),
-
-groups as (
-
-    select unnest([{{ sql_strings(ethnic_groups_with_not_stated()) }}]) as ethnic_group
-
-),
-
-cells as (
-
-    select years.financial_year, years.year_end, years.force, groups.ethnic_group,
-           coalesce(dismissals.individuals, 0) as individuals
-    from years
-    cross join groups
-    left join dismissals
-        on dismissals.financial_year = years.financial_year
-        and dismissals.force = years.force
-        and dismissals.ethnic_group = groups.ethnic_group
-
-),
-
-grouped as (
-
-    select * from cells
-    union all
-    select financial_year, year_end, force, 'Ethnic minority' as ethnic_group, sum(individuals)
-    from cells
-    where {{ is_ethnic_minority('ethnic_group') }}
-    group by all
-    union all
-    select financial_year, year_end, force, 'All' as ethnic_group, sum(individuals)
-    from cells
-    group by all
-
-),
-
--- officers in post, all ranks (the representation mart's rule: only where the table has every rank)
-officers as (
-
-    select as_at, force, ethnic_group, headcount
-    from {{ ref('workforce_representation') }}
-    where worker_type = 'Police officer' and rank = 'All ranks'
-
-),
-
-officers_grouped as (
-
-    select * from officers
-    union all
-    select as_at, force, 'All' as ethnic_group, sum(headcount)
-    from officers
-    where ethnic_group <> 'Ethnic minority'
-    group by all
+    select financial_year, year_end, force, ethnic_group, dismissals as individuals, officers_at_start,
+           case when officers_at_start > 0 then dismissals * 1.0 / officers_at_start end as rate
+    from {{ ref('workforce_leavers') }}
+    where rank = 'All ranks'
 
 ),
 
 rated as (
 
     select
-        grouped.*,
-        officers_grouped.headcount as officers_at_start,
-        sum(grouped.individuals) filter (where grouped.ethnic_group in ({{ sql_strings(broad_ethnic_groups()) }}))
-            over year_force as stated_individuals,
-        sum(grouped.individuals) filter (where grouped.ethnic_group = 'All') over year_force as all_individuals,
-        case when officers_grouped.headcount > 0 then grouped.individuals * 1.0 / officers_grouped.headcount end as rate
-    from grouped
-    left join officers_grouped
-        on officers_grouped.as_at = make_date(year(grouped.year_end) - 1, 3, 31)
-        and officers_grouped.force = grouped.force
-        and officers_grouped.ethnic_group = grouped.ethnic_group
-    window year_force as (partition by grouped.financial_year, grouped.force)
+        *,
+        sum(individuals) filter (where ethnic_group in ({{ sql_strings(broad_ethnic_groups()) }})) over year_force
+            as stated_individuals,
+        sum(individuals) filter (where ethnic_group = 'All') over year_force as all_individuals
+    from counted
+    window year_force as (partition by financial_year, force)
 
 ),
 

@@ -37,7 +37,8 @@ by_rank as (
         rank,
         ethnic_group,
         sum(headcount) as leavers,
-        coalesce(sum(headcount) filter (where leaver_type = 'Voluntary resignation'), 0) as resignations
+        coalesce(sum(headcount) filter (where leaver_type = 'Voluntary resignation'), 0) as resignations,
+        coalesce(sum(headcount) filter (where leaver_type = 'Dismissal'), 0) as dismissals
     from leavers
     group by all
 
@@ -47,7 +48,8 @@ counted as (
 
     select * from by_rank
     union all
-    select financial_year, year_end, force, 'All ranks' as rank, ethnic_group, sum(leavers), sum(resignations)
+    select financial_year, year_end, force, 'All ranks' as rank, ethnic_group, sum(leavers), sum(resignations),
+           sum(dismissals)
     from by_rank
     group by all
 
@@ -58,7 +60,8 @@ cells as (
 
     select keys.financial_year, keys.year_end, keys.force, keys.rank, groups.ethnic_group,
            coalesce(counted.leavers, 0) as leavers,
-           coalesce(counted.resignations, 0) as resignations
+           coalesce(counted.resignations, 0) as resignations,
+           coalesce(counted.dismissals, 0) as dismissals
     from (select distinct financial_year, year_end, force, rank from counted) as keys
     cross join groups
     left join counted
@@ -74,12 +77,14 @@ grouped as (
 
     select * from cells
     union all
-    select financial_year, year_end, force, rank, 'Ethnic minority' as ethnic_group, sum(leavers), sum(resignations)
+    select financial_year, year_end, force, rank, 'Ethnic minority' as ethnic_group, sum(leavers), sum(resignations),
+           sum(dismissals)
     from cells
     where {{ is_ethnic_minority('ethnic_group') }}
     group by all
     union all
-    select financial_year, year_end, force, rank, 'All' as ethnic_group, sum(leavers), sum(resignations)
+    select financial_year, year_end, force, rank, 'All' as ethnic_group, sum(leavers), sum(resignations),
+           sum(dismissals)
     from cells
     group by all
 
@@ -138,6 +143,7 @@ final as (
         ethnic_group,
         cast(leavers as bigint) as leavers,
         cast(resignations as bigint) as resignations,
+        cast(dismissals as bigint) as dismissals,
         cast(officers_at_start as bigint) as officers_at_start,
         leaving_rate,
         resignation_rate,
