@@ -160,7 +160,7 @@ def dismissal_ratio_chart(frame: pd.DataFrame, baseline: float | None, deadline,
                                                y2="ratio_ci_high:Q")
     line = base.mark_line(point=True).encode(y="ratio_to_white:Q", tooltip=["financial_year:N", "individuals:Q", "officers_at_start:Q",
                                                                              "ratio_to_white:Q", "ratio_ci_low:Q", "ratio_ci_high:Q"])
-    rules = [{"y": 1.0, "label": "parity"}] + ([{"y": baseline, "label": "2019-20 baseline"}] if baseline is not None else [])
+    rules = [{"y": 1.0, "label": "parity"}] + ([{"y": baseline, "label": "baseline"}] if baseline is not None else [])
     level = alt.Chart(alt.Data(values=rules)).mark_rule(strokeDash=[4, 4]).encode(y="y:Q", color=alt.Color("label:N", title=None))
     due = alt.Chart(alt.Data(values=[{"x": _iso(deadline)}])).mark_rule(color="#b00020").encode(x="x:T")
     chart = (band + line + level + due).properties(
@@ -400,7 +400,7 @@ def build_page(settings: Settings, db_path: Path) -> str:
         dismissals = _frame(con, "select financial_year, year_end, individuals, officers_at_start, ratio_to_white, ratio_ci_low, "
                                  "ratio_ci_high from marts.misconduct_disproportionality where force = 'Metropolitan Police' "
                                  "and ethnic_group = 'Ethnic minority' and not suppressed order by year_end")
-        action_17 = _frame(con, "select status, baseline_value, deadline from marts.action_plan_scorecard "
+        action_17 = _frame(con, "select status, baseline_value, baseline_text, deadline from marts.action_plan_scorecard "
                                 "where commitment_id = 'misconduct_ratio_2024'") if not scorecard.empty else scorecard
         md_synthetic = computed_from_synthetic.get("misconduct_ratio_2024", False)
         baseline = (None if action_17.empty or _missing(action_17.baseline_value.iloc[0])
@@ -415,6 +415,7 @@ def build_page(settings: Settings, db_path: Path) -> str:
                        "read yet and grievances are not published by ethnicity.")
             if not action_17.empty:
                 caption += f" Action 17's scorecard status: {action_17.status.iloc[0].replace('_', ' ')}."
+                caption += f" Its baseline, {action_17.baseline_text.iloc[0]}." if baseline is not None else ""
         page.chart("Misconduct: dismissals by ethnic group",
                    dismissal_ratio_chart(dismissals, baseline, action_17.deadline.iloc[0] if not action_17.empty else None,
                                          md_synthetic) if not dismissals.empty and not action_17.empty else None,

@@ -76,13 +76,13 @@ misconduct_years as (
 
 ),
 
--- a `reduction` commitment: the latest year, the baseline year (the one ending on the seed's baseline_date), and the latest
--- year ending on or before the deadline (the value it is judged on)
+-- the `reduction` commitment: the latest year, the baseline year (the one
+-- ending on the seed's baseline_date), and the latest year ending on or
+-- before the deadline (the value it is judged on)
 reduction_measures as (
 
     select
         commitments.commitment_id,
-        'marts.misconduct_disproportionality' as source_mart,
         latest.year_end as period_end,
         latest.value,
         latest.ci_low,
@@ -100,7 +100,7 @@ reduction_measures as (
     left join misconduct_years as baseline on baseline.year_end = commitments.baseline_date
     left join misconduct_years as at_deadline
         on at_deadline.year_end = (select max(year_end) from misconduct_years where year_end <= commitments.deadline)
-    where commitments.rule = 'reduction' and commitments.commitment_id = 'misconduct_ratio_2024'
+    where commitments.commitment_id = 'misconduct_ratio_2024'
 
 ),
 
