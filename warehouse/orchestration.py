@@ -108,6 +108,18 @@ def record_failure(source_name: str, exc: BaseException, *, task: str | None = N
         pass
 
 
+def record_left_to_another_run(source_name: str, exc: BaseException) -> None:
+    """One line in `audit/left_to_another_run.jsonl` per load skipped because another run holds its period:
+    `mapwh run` tells that skip from a period with nothing new."""
+    from datetime import datetime, timezone
+
+    from ingest.core.files import append_jsonl
+
+    append_jsonl(get_settings().audit_dir / "left_to_another_run.jsonl",
+                 {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source_name,
+                  "message": str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__})
+
+
 def _fail_or_skip(source_name: str, call):
     """Run a pipeline step: a rejected or failed batch fails the task without retries;
     a period not published, a source not configured here, or a period another run is loading now skips it
@@ -123,7 +135,10 @@ def _fail_or_skip(source_name: str, call):
     except (GateFailed, BatchRejected) as exc:
         record_failure(source_name, exc)
         raise AirflowFailException(str(exc)) from exc
-    except (NotPublished, NotConfigured, LoadInProgress) as exc:  # LoadInProgress: the other run emits the Asset
+    except LoadInProgress as exc:  # the other run loads it and emits the Asset; `mapwh run` says so, not "unchanged"
+        record_left_to_another_run(source_name, exc)
+        raise AirflowSkipException(str(exc)) from exc
+    except (NotPublished, NotConfigured) as exc:
         raise AirflowSkipException(str(exc)) from exc
     except Exception as exc:
         record_failure(source_name, exc)

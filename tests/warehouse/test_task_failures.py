@@ -50,3 +50,31 @@ def test_a_failure_the_body_recorded_is_not_recorded_twice(failures):
     orchestration.record_task_failure(context("stop_search", "load", raised.value))  # Airflow calls it next
     (row,) = failures()
     assert row["error"] == "BatchRejected" and "task" not in row
+
+
+def test_a_load_left_to_another_run_is_said_so_not_called_unchanged(failures, tmp_path):
+    """A load skipped because another run holds its period's lock is recorded (not as a failure), and
+    `mapwh run`'s line for the source says another run is loading it, not "unchanged since its last load"."""
+    import time
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from ingest import registry
+    from ingest.core.config import get_settings
+    from warehouse.cli import runner
+    from warehouse.pipeline import LoadInProgress
+
+    def busy():
+        raise LoadInProgress("workforce_leavers 2024-25: another run holds its lock")
+
+    source = registry.get("workforce_leavers")
+    settings = get_settings()
+    since = time.time()
+    assert runner._source_summary(settings, source, "skipped", since) == "unchanged since its last load"
+    with pytest.raises(AirflowSkipException):
+        orchestration._fail_or_skip("workforce_leavers", busy)
+    assert failures() == []
+    line = runner._source_summary(settings, source, "skipped", since)
+    assert line.startswith("skipped: another run is loading it now") and "holds its lock" in line
+    # another source's skip says nothing of it
+    assert runner._left_to_another_run(settings, "workforce_joiners", since) is None

@@ -54,6 +54,15 @@ def _failure_line(settings, source_name: str, since: float) -> str:
     return f"see the log{where}"
 
 
+def _left_to_another_run(settings, source_name: str, since: float) -> str | None:
+    """Why a load skipped since `since` was left to another run (it holds the period's lock), or None."""
+    from ingest.core.files import read_jsonl
+
+    left = [r for r in read_jsonl(settings.audit_dir / "left_to_another_run.jsonl")
+            if r["source"] == source_name and datetime.fromisoformat(r["at"]).timestamp() >= since - 1]
+    return f"skipped: another run is loading it now ({left[-1]['message'][:160]})" if left else None
+
+
 def _source_summary(settings, source, state: str, since: float) -> str:
     from warehouse import validated
 
@@ -71,7 +80,7 @@ def _source_summary(settings, source, state: str, since: float) -> str:
         asked = discovered(settings).get(source.name) if source.discovers(settings) else None
         if asked and not asked["chosen"] and datetime.fromisoformat(asked["at"]).timestamp() >= since - 1:
             return f"skipped: {asked['catalogue']} lists no file of this source"
-        return "unchanged since its last load"
+        return _left_to_another_run(settings, source.name, since) or "unchanged since its last load"
     return f"FAILED: {_failure_line(settings, source.name, since)}"
 
 
@@ -157,6 +166,8 @@ def _run_partitioned(out, settings, dag, source, args) -> tuple[bool, bool]:
             elif any(w["period"] == month for w in pipeline.withdrawn(settings) if w["table_name"] == source.table.name):
                 bar.console.print(f"  {month} WITHDRAWN: the source no longer lists it; the loaded batch keeps serving, "
                                   f"flagged (`mapwh status`)")
+            elif left := _left_to_another_run(settings, source.name, since):
+                bar.console.print(f"  {month} {left}")
             elif validated.current(settings.validated_dir, source.table.name, month):
                 bar.console.print(f"  {month} unchanged since its last load")
             else:
