@@ -71,7 +71,8 @@ class Variables(BaseModel):
     home: Path = _var("MAPWH_HOME", PROJECT_ROOT / "var", (
         "state: `raw/` (landed bytes + `manifest.jsonl`), `validated/`, `quarantine/`, `audit/` (gate results; each "
         "validation report as JSON and as GX's HTML page; revisions; load failures; publications; "
-        "`withdrawals.jsonl`: batches a build refused; `unlisted.jsonl`: loaded periods the source stopped listing), "
+        "`withdrawals.jsonl`: batches a build refused; `unlisted.jsonl`: loaded periods the source stopped listing; "
+        "`left_to_another_run.jsonl`: loads skipped because another run held the period), "
         "`logs/` (0700; each log 0600, every line redacted), `locks/`, `warehouse.duckdb`, `report.html`, `build/`, "
         "`airflow/`"), shown="./var")
     http_retries: int = _var("MAPWH_HTTP_RETRIES", 5, (
