@@ -169,6 +169,25 @@ def dismissal_ratio_chart(frame: pd.DataFrame, baseline: float | None, deadline,
     return chart.to_dict()
 
 
+def leaving_gap_chart(frame: pd.DataFrame, synthetic: bool) -> dict:
+    """Black officers' leaving rate minus White officers', per financial year, with its 95% interval and a rule at 0."""
+    import altair as alt
+
+    data = alt.Data(values=_records(frame))
+    base = alt.Chart(data).encode(x=alt.X("year_end:T", title="Financial year ending 31 March"))
+    band = base.mark_area(opacity=0.25).encode(
+        y=alt.Y("gap_ci_low:Q", title="Black minus White leaving rate", axis=alt.Axis(format="+.1%")), y2="gap_ci_high:Q")
+    line = base.mark_line(point=True).encode(y="gap:Q", tooltip=[
+        "financial_year:N", alt.Tooltip("black_rate:Q", format=".2%"), alt.Tooltip("white_rate:Q", format=".2%"),
+        alt.Tooltip("gap:Q", format="+.2%"), alt.Tooltip("gap_ci_low:Q", format="+.2%"), alt.Tooltip("gap_ci_high:Q", format="+.2%")])
+    zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+    chart = (band + line + zero).properties(
+        width=640, height=260,
+        title=_title("Met officers leaving: Black minus White leaving rate, with 95% interval (above 0: Black officers leave faster)",
+                     synthetic))
+    return chart.to_dict()
+
+
 def stop_search_map(frame: pd.DataFrame, geojson: dict, synthetic: bool, window: str) -> dict:
     import altair as alt
 
@@ -421,6 +440,28 @@ def build_page(settings: Settings, db_path: Path) -> str:
                                          md_synthetic) if not dismissals.empty and not action_17.empty else None,
                    caption + (f" Computed from {SYNTHETIC_MARK}." if md_synthetic else ""), dismissals,
                    "No Met dismissals by ethnic group with enough officers to compare are loaded.")
+
+        leaving = _frame(con, "select b.financial_year, b.year_end, b.leavers as black_leavers, b.officers_at_start as black_at_start, "
+                              "b.leaving_rate as black_rate, w.leavers as white_leavers, w.officers_at_start as white_at_start, "
+                              "w.leaving_rate as white_rate, b.leaving_rate_gap_to_white as gap, b.leaving_rate_gap_ci_low as gap_ci_low, "
+                              "b.leaving_rate_gap_ci_high as gap_ci_high from marts.workforce_leavers b join marts.workforce_leavers w "
+                              "using (financial_year, force, rank) where b.force = 'Metropolitan Police' and b.rank = 'All ranks' "
+                              "and b.ethnic_group = 'Black' and w.ethnic_group = 'White' and b.leaving_rate_gap_to_white is not null "
+                              "order by b.year_end")
+        leaving_synthetic = md_synthetic  # action 17's row is computed from the same leavers and officers tables
+        caption = ""
+        if not leaving.empty:
+            last = leaving.iloc[-1]
+            verdict = ("Black officers left faster than White officers" if last.gap_ci_low > 0 else
+                       "Black officers left more slowly than White officers" if last.gap_ci_high < 0 else
+                       "the interval includes 0, so the data cannot tell the two rates apart")
+            caption = (f"Met police officers leaving in the year (every leaver type, transfers included) per officer in post at "
+                       f"its start, Black minus White: {last.gap * 100:+.2f} percentage points in {last.financial_year} "
+                       f"(95% interval {last.gap_ci_low * 100:+.2f} to {last.gap_ci_high * 100:+.2f}; Black "
+                       f"{last.black_rate:.2%}, White {last.white_rate:.2%}): {verdict}.")
+        page.chart("Leaving: are Black officers leaving faster?", leaving_gap_chart(leaving, leaving_synthetic) if not leaving.empty else None,
+                   caption + (f" Computed from {SYNTHETIC_MARK}." if leaving_synthetic else ""), leaving,
+                   "No Met leavers with officers in post at the start of the year are loaded.")
 
         # the latest window, complete if there is one, else the latest there is (its title says so)
         window = _frame(con, "select period_end, months_in_window from marts.stop_search_disproportionality "

@@ -277,7 +277,7 @@ def test_the_report_renders_in_a_real_browser(sample_run, tmp_path):
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=20000"]
     dom = subprocess.run(flags + ["--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
     charts = page.count("class='chart'")
-    assert charts >= 7  # trust gap, representation, dismissals, map, use of force, handcuffing, action status
+    assert charts >= 8  # trust gap, representation, dismissals, leaving, map, use of force, handcuffing, action status
     assert 'data-charts-done="true"' in dom
     assert dom.count('data-rendered="true"') == charts
     # the handcuffing chart: drawn, with its text alternative and table view beside it
@@ -287,6 +287,9 @@ def test_the_report_renders_in_a_real_browser(sample_run, tmp_path):
     assert "<figcaption>The share of subjects of force who were handcuffed" in figure and "<summary>Table view</summary>" in figure
     figure = dom.split("Misconduct: dismissals by ethnic group</h2>", 1)[1].split("</section>", 1)[0]
     assert 'data-rendered="true"' in figure and "<figcaption>Met police officers from ethnic-minority backgrounds" in figure
+    figure = dom.split("Leaving: are Black officers leaving faster?</h2>", 1)[1].split("</section>", 1)[0]
+    assert 'data-rendered="true"' in figure and "<figcaption>Met police officers leaving in the year" in figure
+    assert "<summary>Table view</summary>" in figure and "black_at_start" in figure
     assert dom.count("<svg") >= charts
     errors = dom.split('<pre id="errors">', 1)[1].split("</pre>", 1)[0]
     assert errors == "", errors
