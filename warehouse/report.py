@@ -114,16 +114,28 @@ def _missing(value) -> bool:
         return False  # a list or array: present
 
 
-def trust_gap_chart(frame: pd.DataFrame, synthetic: bool) -> dict:
+def _with_interval(frame: pd.DataFrame, x: str, x_title: str, value: str, low: str, high: str, y_title: str,
+                   tooltip: list, y_format: str | None = None):
+    """A yearly or monthly estimate drawn as a line over its 95% interval band (a layer to add rules to)."""
     import altair as alt
 
-    data = alt.Data(values=_records(frame))
-    base = alt.Chart(data).encode(x=alt.X("period_end:T", title="12 months ending"))
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("ci_low:Q", title="White minus Black, percentage points"), y2="ci_high:Q")
-    line = base.mark_line(point=True).encode(y="gap_pp:Q", tooltip=["period_end:T", "gap_pp:Q", "ci_low:Q", "ci_high:Q"])
-    zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
-    chart = (band + line + zero).properties(width=640, height=260,
-                                            title=_title("Trust gap: White minus Black Londoners who trust the MPS, with 95% interval", synthetic))
+    base = alt.Chart(alt.Data(values=_records(frame))).encode(x=alt.X(f"{x}:T", title=x_title))
+    axis = alt.Axis(format=y_format) if y_format else alt.Undefined
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y(f"{low}:Q", title=y_title, axis=axis), y2=f"{high}:Q")
+    return band + base.mark_line(point=True).encode(y=f"{value}:Q", tooltip=tooltip)
+
+
+def _zero_rule():
+    import altair as alt
+
+    return alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+
+
+def trust_gap_chart(frame: pd.DataFrame, synthetic: bool) -> dict:
+    gap = _with_interval(frame, "period_end", "12 months ending", "gap_pp", "ci_low", "ci_high",
+                         "White minus Black, percentage points", ["period_end:T", "gap_pp:Q", "ci_low:Q", "ci_high:Q"])
+    chart = (gap + _zero_rule()).properties(
+        width=640, height=260, title=_title("Trust gap: White minus Black Londoners who trust the MPS, with 95% interval", synthetic))
     return chart.to_dict()
 
 
@@ -154,16 +166,13 @@ def _trajectories(targets: pd.DataFrame) -> pd.DataFrame:
 def dismissal_ratio_chart(frame: pd.DataFrame, baseline: float | None, deadline, synthetic: bool) -> dict:
     import altair as alt
 
-    data = alt.Data(values=_records(frame))
-    base = alt.Chart(data).encode(x=alt.X("year_end:T", title="Financial year ending 31 March"))
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("ratio_ci_low:Q", title="Dismissal rate relative to White officers"),
-                                               y2="ratio_ci_high:Q")
-    line = base.mark_line(point=True).encode(y="ratio_to_white:Q", tooltip=["financial_year:N", "individuals:Q", "officers_at_start:Q",
-                                                                             "ratio_to_white:Q", "ratio_ci_low:Q", "ratio_ci_high:Q"])
+    ratio = _with_interval(frame, "year_end", "Financial year ending 31 March", "ratio_to_white", "ratio_ci_low", "ratio_ci_high",
+                           "Dismissal rate relative to White officers", ["financial_year:N", "individuals:Q", "officers_at_start:Q",
+                                                                         "ratio_to_white:Q", "ratio_ci_low:Q", "ratio_ci_high:Q"])
     rules = [{"y": 1.0, "label": "parity"}] + ([{"y": baseline, "label": "baseline"}] if baseline is not None else [])
     level = alt.Chart(alt.Data(values=rules)).mark_rule(strokeDash=[4, 4]).encode(y="y:Q", color=alt.Color("label:N", title=None))
     due = alt.Chart(alt.Data(values=[{"x": _iso(deadline)}])).mark_rule(color="#b00020").encode(x="x:T")
-    chart = (band + line + level + due).properties(
+    chart = (ratio + level + due).properties(
         width=640, height=260,
         title=_title("Met officers dismissed: ethnic minority relative to White, with 95% interval (action 17, by 2024)", synthetic))
     return chart.to_dict()
@@ -173,15 +182,11 @@ def leaving_gap_chart(frame: pd.DataFrame, synthetic: bool) -> dict:
     """Black officers' leaving rate minus White officers', per financial year, with its 95% interval and a rule at 0."""
     import altair as alt
 
-    data = alt.Data(values=_records(frame))
-    base = alt.Chart(data).encode(x=alt.X("year_end:T", title="Financial year ending 31 March"))
-    band = base.mark_area(opacity=0.25).encode(
-        y=alt.Y("gap_ci_low:Q", title="Black minus White leaving rate", axis=alt.Axis(format="+.1%")), y2="gap_ci_high:Q")
-    line = base.mark_line(point=True).encode(y="gap:Q", tooltip=[
-        "financial_year:N", alt.Tooltip("black_rate:Q", format=".2%"), alt.Tooltip("white_rate:Q", format=".2%"),
-        alt.Tooltip("gap:Q", format="+.2%"), alt.Tooltip("gap_ci_low:Q", format="+.2%"), alt.Tooltip("gap_ci_high:Q", format="+.2%")])
-    zero = alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
-    chart = (band + line + zero).properties(
+    tooltip = ["financial_year:N", *(alt.Tooltip(f"{c}:Q", format=".2%") for c in ("black_rate", "white_rate")),
+               *(alt.Tooltip(f"{c}:Q", format="+.2%") for c in ("gap", "gap_ci_low", "gap_ci_high"))]
+    gap = _with_interval(frame, "year_end", "Financial year ending 31 March", "gap", "gap_ci_low", "gap_ci_high",
+                         "Black minus White leaving rate", tooltip, y_format="+.1%")
+    chart = (gap + _zero_rule()).properties(
         width=640, height=260,
         title=_title("Met officers leaving: Black minus White leaving rate, with 95% interval (above 0: Black officers leave faster)",
                      synthetic))
@@ -448,7 +453,6 @@ def build_page(settings: Settings, db_path: Path) -> str:
                               "using (financial_year, force, rank) where b.force = 'Metropolitan Police' and b.rank = 'All ranks' "
                               "and b.ethnic_group = 'Black' and w.ethnic_group = 'White' and b.leaving_rate_gap_to_white is not null "
                               "order by b.year_end")
-        leaving_synthetic = md_synthetic  # action 17's row is computed from the same leavers and officers tables
         caption = ""
         if not leaving.empty:
             last = leaving.iloc[-1]
@@ -459,8 +463,9 @@ def build_page(settings: Settings, db_path: Path) -> str:
                        f"its start, Black minus White: {last.gap * 100:+.2f} percentage points in {last.financial_year} "
                        f"(95% interval {last.gap_ci_low * 100:+.2f} to {last.gap_ci_high * 100:+.2f}; Black "
                        f"{last.black_rate:.2%}, White {last.white_rate:.2%}): {verdict}.")
-        page.chart("Leaving: are Black officers leaving faster?", leaving_gap_chart(leaving, leaving_synthetic) if not leaving.empty else None,
-                   caption + (f" Computed from {SYNTHETIC_MARK}." if leaving_synthetic else ""), leaving,
+        # synthetic as action 17's row is: the scorecard declares it computed from the same leavers and officers tables
+        page.chart("Leaving: are Black officers leaving faster?", leaving_gap_chart(leaving, md_synthetic) if not leaving.empty else None,
+                   caption + (f" Computed from {SYNTHETIC_MARK}." if md_synthetic else ""), leaving,
                    "No Met leavers with officers in post at the start of the year are loaded.")
 
         # the latest window, complete if there is one, else the latest there is (its title says so)
